@@ -1,0 +1,1 @@
+"""Front doors (console, Discord, Slack) and the composition root; each decodes, calls the core, renders."""

@@ -1,0 +1,161 @@
+"""Composition root and CLI: `quizbot run | console | validate | bank report | bank schema`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import getpass
+import json
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import TypeAdapter
+
+from adapters.console.app import Console, stdin_lines
+from bot.bank import Bank, BankError, default_bank_dir, load_bank, validate_paths
+from bot.clock import SystemClock
+from bot.models import Question
+from bot.report import build_report, render_text
+from bot.scheduling import ApScheduler
+from bot.service import Defaults, QuizService
+from bot.settings import Settings
+from bot.storage.sqlite import SqliteRepository
+
+log = logging.getLogger("quizbot")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `quizbot` command."""
+    args = _parser().parse_args(argv)
+    if not getattr(args, "func", None):
+        _parser().print_help()
+        return 2
+    code: int = args.func(args)
+    return code
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="quizbot", description="A study-group quiz bot for AWS certifications.")
+    sub = parser.add_subparsers(metavar="COMMAND")
+    for name, text in (("run", "start the front doors the settings enable (the console when no token is set)"),
+                       ("console", "play in this terminal (no token needed)")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--user", default=_os_user(), help="your name in the console (default: your OS user)")
+        p.add_argument("--channel", default="console", help="the console's channel name (default: console)")
+        p.set_defaults(func=_cmd_run)
+    p = sub.add_parser("validate", help="check question files; every problem as file:line: id: message")
+    p.add_argument("paths", nargs="*", type=Path, help="bank folders or files (default: the configured bank)")
+    p.set_defaults(func=_cmd_validate)
+    bank = sub.add_parser("bank", help="bank tools").add_subparsers(metavar="TOOL")
+    p = bank.add_parser("report", help="counts per domain/task against the targets, and the bank rules")
+    p.add_argument("path", nargs="?", type=Path, help="bank folder (default: the configured bank)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--strict", action="store_true", help="also exit 1 when a target is missed")
+    p.set_defaults(func=_cmd_report)
+    p = bank.add_parser("schema", help="write the JSON Schema of a question file (for editors)")
+    p.add_argument("--out", type=Path, help="file to write (default: print)")
+    p.set_defaults(func=_cmd_schema)
+    return parser
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "me"
+
+
+def _bank_dir(settings: Settings) -> Path:
+    return settings.bank_dir or default_bank_dir()
+
+
+def _load_bank_or_report(settings: Settings) -> Bank | None:
+    try:
+        return load_bank(_bank_dir(settings))
+    except BankError as exc:
+        print(f"The question bank has {len(exc.problems)} problem(s); fix them and start again:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return None
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    paths = args.paths or [_bank_dir(Settings())]
+    problems = validate_paths(paths)
+    for problem in problems:
+        print(problem)
+    print(f"{len(problems)} problem(s) in {', '.join(str(p) for p in paths)}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    try:
+        bank = load_bank(args.path or _bank_dir(Settings()))
+    except BankError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    report = build_report(bank)
+    print(json.dumps(report.as_dict(), indent=2) if args.json else render_text(report))
+    return report.exit_code(args.strict)
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    text = schema_text()
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def schema_text() -> str:
+    """JSON Schema of a question file (a list of questions), as committed in questions/schema.json."""
+    schema = TypeAdapter(list[Question]).json_schema()
+    schema["title"] = "quizbot question file"
+    return json.dumps(schema, indent=2, sort_keys=True) + "\n"
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    bank = _load_bank_or_report(settings)
+    if bank is None:
+        return 2
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(settings, bank, args.user, args.channel))
+    return 0
+
+
+async def _serve(settings: Settings, bank: Bank, user: str, channel: str) -> None:
+    repo = await SqliteRepository.open(settings.database_path, settings.sqlite_synchronous)
+    scheduler = ApScheduler()
+    service = QuizService(bank, repo, scheduler, SystemClock(), Defaults(settings.timezone, settings.reveal_time))
+    console = Console(service, user, channel)
+    service.add_port(console.port)
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM,):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        scheduler.start()
+        await service.start()
+        session = asyncio.create_task(console.run(stdin_lines(loop), sys.stdin.isatty()))
+        stopper = asyncio.create_task(stop.wait())
+        await asyncio.wait({session, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        for task in (session, stopper):
+            task.cancel()
+        if session.done() and not session.cancelled():
+            session.result()  # re-raise what ended the session, if anything
+    finally:
+        scheduler.shutdown()
+        await repo.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

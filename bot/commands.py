@@ -1,0 +1,184 @@
+"""The one command grammar shared by every text front door: `command [positional] [name:value …]`."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import shlex
+from dataclasses import dataclass, field
+from datetime import time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.bank import Bank
+
+MIN_QUIZ, MAX_QUIZ, DEFAULT_QUIZ, QUICK_QUIZ = 1, 65, 10, 5
+_OPTION = re.compile(r"^([A-Za-z][\w-]*)[:=](.*)$", re.DOTALL)
+_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+class CommandError(ValueError):
+    """Input a member typed that cannot be run; the message says what to type instead."""
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    """A command's name, what it takes and one line of help."""
+
+    name: str
+    usage: str
+    summary: str
+    options: frozenset[str] = frozenset()
+    max_args: int = 0
+    admin: bool = False
+
+
+COMMANDS: dict[str, CommandSpec] = {
+    spec.name: spec
+    for spec in (
+        CommandSpec("help", "help", "List every command with its arguments."),
+        CommandSpec("qotd", "qotd", "Show today's question of the day; answer it once, privately."),
+        CommandSpec(
+            "quiz",
+            "quiz [N|quick] [domain:D] [task:T] [seed:S]",
+            f"A solo quiz of N questions ({MIN_QUIZ}-{MAX_QUIZ}, default {DEFAULT_QUIZ}; quick = {QUICK_QUIZ}).",
+            frozenset({"domain", "task", "seed", "count"}),
+            max_args=1,
+        ),
+        CommandSpec("stop", "stop", "End your running quiz and show its summary."),
+        CommandSpec("stats", "stats", "Your accuracy per domain and per task statement."),
+        CommandSpec("leaderboard", "leaderboard", "Top 10 of this channel by points."),
+        CommandSpec("reveal", "reveal", "Reveal today's question of the day now.", admin=True),
+        CommandSpec(
+            "settings",
+            "settings [timezone:Area/City] [reveal:HH:MM]",
+            "Show or change this channel's timezone and question-of-the-day reveal time.",
+            frozenset({"timezone", "reveal"}),
+            admin=True,
+        ),
+    )
+}
+ALIASES = {"lb": "leaderboard", "top": "leaderboard", "q": "quiz", "?": "help", "end": "stop"}
+
+
+@dataclass(frozen=True)
+class Command:
+    """A parsed command line."""
+
+    name: str
+    args: list[str] = field(default_factory=list)
+    options: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class QuizRequest:
+    """A checked request for a solo quiz."""
+
+    count: int = DEFAULT_QUIZ
+    domain: str | None = None
+    task: str | None = None
+    seed: int | None = None
+
+
+@dataclass(frozen=True)
+class SettingsChange:
+    """A checked settings change; None leaves a value as it is."""
+
+    timezone: str | None = None
+    reveal: time | None = None
+
+
+def parse(line: str) -> Command:
+    """Split and check one command line against the known commands."""
+    try:
+        tokens = shlex.split(line.strip())
+    except ValueError as exc:
+        raise CommandError(f"Could not read that line ({exc}); check your quotes.") from None
+    if not tokens:
+        raise CommandError("Type a command; `help` lists them.")
+    name = tokens[0].lower()
+    name = ALIASES.get(name, name)
+    spec = COMMANDS.get(name)
+    if spec is None:
+        hint = difflib.get_close_matches(name, COMMANDS, n=1)
+        suggestion = f" Did you mean `{hint[0]}`?" if hint else ""
+        raise CommandError(f"Unknown command `{tokens[0]}`.{suggestion} Type `help` for the list.")
+    args: list[str] = []
+    options: dict[str, str] = {}
+    for token in tokens[1:]:
+        match = _OPTION.match(token)
+        if match:
+            key, value = match.group(1).lower(), match.group(2)
+            if key not in spec.options:
+                known = ", ".join(f"{o}:" for o in sorted(spec.options)) or "no options"
+                raise CommandError(f"`{name}` has no option `{key}`; it takes {known}. Usage: {spec.usage}")
+            options[key] = value
+        else:
+            args.append(token)
+    if len(args) > spec.max_args:
+        raise CommandError(f"Too many arguments for `{name}`. Usage: {spec.usage}")
+    return Command(name, args, options)
+
+
+def quiz_request(command: Command, bank: Bank) -> QuizRequest:
+    """The quiz a `quiz` command asks for, with count, domain and task checked against the bank."""
+    raw_count = command.options.get("count", command.args[0] if command.args else None)
+    return build_quiz_request(bank, raw_count, command.options.get("domain"), command.options.get("task"),
+                              command.options.get("seed"))
+
+
+def build_quiz_request(
+    bank: Bank, count: str | int | None, domain: str | None, task: str | None, seed: str | int | None = None
+) -> QuizRequest:
+    """Check quiz arguments however they arrived (typed text or a slash command's options)."""
+    size = DEFAULT_QUIZ
+    if isinstance(count, str) and count.lower() == "quick":
+        size = QUICK_QUIZ
+    elif count is not None:
+        size = _int(count, "The number of questions")
+        if not MIN_QUIZ <= size <= MAX_QUIZ:
+            raise CommandError(f"A quiz has {MIN_QUIZ} to {MAX_QUIZ} questions; you asked for {size}.")
+    domain_id = task_id = None
+    if domain:
+        found = bank.resolve_domain(domain)
+        if found is None:
+            names = ", ".join(f"{d.id} ({d.slug})" for d in bank.exam.domains)
+            raise CommandError(f"Unknown domain `{domain}`. Choose one of: {names}.")
+        domain_id = found.id
+    if task:
+        found_task = bank.resolve_task(task)
+        if found_task is None:
+            raise CommandError(f"Unknown task `{task}`. Use an id such as 1.2 or a slug such as 1.2-lambda.")
+        if domain_id and found_task.domain_id != domain_id:
+            raise CommandError(f"Task {found_task.id} is not in domain {domain_id}.")
+        task_id = found_task.id
+    seed_value = None if seed is None else _int(seed, "The seed")
+    return QuizRequest(size, domain_id, task_id, seed_value)
+
+
+def settings_change(command: Command) -> SettingsChange:
+    """The settings a `settings` command changes, each value checked."""
+    zone = command.options.get("timezone")
+    if zone is not None:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise CommandError(f"Unknown timezone `{zone}`; use an IANA name such as Europe/Berlin or UTC.") from None
+    reveal = command.options.get("reveal")
+    return SettingsChange(zone, parse_time_of_day(reveal) if reveal is not None else None)
+
+
+def parse_time_of_day(text: str) -> time:
+    """`18:00` as a time, or CommandError."""
+    match = _TIME.match(text.strip())
+    if not match:
+        raise CommandError(f"`{text}` is not a time of day; use HH:MM, for example 18:00.")
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+def _int(value: str | int, what: str) -> int:
+    if isinstance(value, int):
+        return value
+    try:
+        return int(value)
+    except ValueError:
+        raise CommandError(f"{what} must be a whole number, not `{value}`.") from None

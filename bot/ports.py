@@ -1,0 +1,112 @@
+"""The seams of the core: what it needs from a chat platform, storage, a scheduler and a clock."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from bot.cards import QuestionCard, RevealCard
+from bot.models import Answer, Round, RoundKind, Target
+
+
+@runtime_checkable
+class ChatPort(Protocol):
+    """One per platform: how the core reaches a channel when no member's request is in flight (reveals, updates)."""
+
+    platform: str
+
+    async def update_question(self, target: Target, message_ref: str, card: QuestionCard) -> None:
+        """Refresh a posted question card (answer count)."""
+
+    async def reveal(self, target: Target, message_refs: Sequence[str], card: RevealCard) -> None:
+        """Show the key, shares and explanations: edit the posted cards, or post anew when there are none."""
+
+
+class Clock(Protocol):
+    """Where the time comes from; always aware UTC."""
+
+    def now(self) -> datetime:
+        """The current time, aware, in UTC."""
+
+
+JobCall = Callable[[], Awaitable[None]]
+
+
+class Scheduler(Protocol):
+    """Runs a call at a time; jobs are rebuilt from the database at start, so they may live in memory."""
+
+    def at(self, when: datetime, job_id: str, call: JobCall) -> None:
+        """Run `call` at `when` (replacing a job with the same id)."""
+
+    def cancel(self, job_id: str) -> None:
+        """Forget a job if it exists."""
+
+
+class Repository(Protocol):
+    """Storage as whole operations; each write is one transaction and idempotent where a retry may repeat it."""
+
+    async def create_round(
+        self, kind: RoundKind, target: Target, owner: str | None, question_ids: Sequence[str],
+        opened_at: datetime, closes_at: datetime | None, slot: str | None = None,
+    ) -> Round:
+        """Create a round; with a `slot` already taken, return the round that holds it."""
+
+    async def get_round(self, round_id: int) -> Round | None:
+        """A round by id."""
+
+    async def open_rounds(self) -> list[Round]:
+        """Every round not yet closed."""
+
+    async def latest_round(self, target: Target, kind: RoundKind, open_only: bool = True) -> Round | None:
+        """The newest round of a kind in a channel."""
+
+    async def open_round_of(self, owner: str, kind: RoundKind) -> Round | None:
+        """A member's open private round of a kind."""
+
+    async def close_round(self, round_id: int, at: datetime) -> bool:
+        """Close a round; True only for the call that closed it."""
+
+    async def add_message_ref(self, round_id: int, ref: str) -> None:
+        """Remember where a round's card was posted."""
+
+    async def message_refs(self, round_id: int) -> list[str]:
+        """Where a round's card was posted."""
+
+    async def record_answer(
+        self, answer: Answer, question_id: str, task: str, scopes: Sequence[str], periods: Sequence[str]
+    ) -> bool:
+        """Insert an answer and update the aggregates in one transaction; False when it was already there."""
+
+    async def get_answer(self, round_id: int, question_no: int, user_key: str) -> Answer | None:
+        """One member's answer to one question of a round."""
+
+    async def answers(self, round_id: int, question_no: int | None = None, user_key: str | None = None) -> list[Answer]:
+        """A round's answers, optionally to one question and/or by one member."""
+
+    async def answer_count(self, round_id: int, question_no: int) -> int:
+        """How many answered a question of a round."""
+
+    async def used_question_ids(self, target: Target, kind: RoundKind) -> list[str]:
+        """Questions already asked in a channel in rounds of a kind, newest round first."""
+
+    async def task_stats(self, user_key: str) -> dict[str, tuple[int, int]]:
+        """A member's (answered, correct) per task id."""
+
+    async def leaderboard(self, scope: str, period: str, limit: int, offset: int = 0) -> list[tuple[str, int, int, int]]:
+        """(user_key, points, answered, correct) rows of a scope and period, best first."""
+
+    async def remember_member(self, user_key: str, name: str) -> None:
+        """Store a member's display name."""
+
+    async def member_names(self, user_keys: Sequence[str]) -> Mapping[str, str]:
+        """Display names of members."""
+
+    async def get_settings(self, scope: str) -> dict[str, str]:
+        """Settings stored for a scope."""
+
+    async def set_settings(self, scope: str, values: Mapping[str, str]) -> None:
+        """Store settings for a scope."""
+
+    async def close(self) -> None:
+        """Release the connection."""

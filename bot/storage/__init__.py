@@ -1,0 +1,1 @@
+"""Storage implementations of the Repository port and their numbered SQL migrations."""

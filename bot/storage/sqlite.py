@@ -1,0 +1,323 @@
+"""The embedded Repository: one aiosqlite connection in WAL mode, numbered migrations applied at open."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.models import Answer, Round, RoundKind, Target
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """(version, name, sql) of every migration file, in order."""
+    found = []
+    for entry in resources.files("bot.storage.migrations").iterdir():
+        if entry.name.endswith(".sql"):
+            version = int(entry.name.split("_", 1)[0])
+            found.append((version, entry.name, entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def split_statements(sql: str) -> list[str]:
+    """Split a migration into statements (executescript would commit our open transaction first)."""
+    statements, buffer = [], ""
+    for line in sql.splitlines(keepends=True):
+        if not buffer and line.strip().startswith("--"):
+            continue
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        statements.append(buffer.strip())
+    return statements
+
+
+def _ts(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime passed to storage")
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _dt(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def _round(row: Any) -> Round:
+    return Round(
+        id=row["id"],
+        kind=RoundKind(row["kind"]),
+        target=Target(platform=row["platform"], workspace=row["workspace"], channel=row["channel"]),
+        owner=row["owner"],
+        question_ids=json.loads(row["question_ids"]),
+        opened_at=datetime.fromisoformat(row["opened_at"]),
+        closes_at=_dt(row["closes_at"]),
+        closed_at=_dt(row["closed_at"]),
+        slot=row["slot"],
+    )
+
+
+def _answer(row: Any) -> Answer:
+    return Answer(
+        round_id=row["round_id"], question_no=row["question_no"], user_key=row["user_key"], choice=row["choice"],
+        correct=bool(row["correct"]), points=row["points"], answered_at=datetime.fromisoformat(row["answered_at"]),
+        elapsed_ms=row["elapsed_ms"],
+    )
+
+
+class SqliteRepository:
+    """Repository on a SQLite file; open with `await SqliteRepository.open(path)`."""
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self._db = db
+        # One connection serves every coroutine: a write transaction must not interleave with another's statements.
+        self._write = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path, synchronous: str = "NORMAL") -> SqliteRepository:
+        """Open (creating) the database file and bring its schema up to date."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = await aiosqlite.connect(path, isolation_level=None)
+        db.row_factory = aiosqlite.Row
+        for pragma in (
+            "PRAGMA journal_mode=WAL",
+            f"PRAGMA synchronous={'FULL' if synchronous.upper() == 'FULL' else 'NORMAL'}",
+            f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
+            "PRAGMA foreign_keys=ON",
+        ):
+            await db.execute(pragma)
+        repo = cls(db)
+        await repo.migrate()
+        return repo
+
+    async def close(self) -> None:
+        """Release the connection."""
+        await self._db.close()
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._write:
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                await self._db.execute("ROLLBACK")
+                raise
+            await self._db.execute("COMMIT")
+
+    async def schema_version(self) -> int:
+        """The newest migration applied."""
+        await self._db.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+            "applied_at TEXT NOT NULL)"
+        )
+        async with self._db.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def migrate(self) -> int:
+        """Apply pending migrations, each in its own transaction; safe when two processes start at once."""
+        await self.schema_version()
+        for version, name, sql in migrations():
+            async with self._transaction() as db:
+                async with db.execute("SELECT 1 FROM schema_migrations WHERE version = ?", (version,)) as cur:
+                    if await cur.fetchone():
+                        continue
+                for statement in split_statements(sql):
+                    await db.execute(statement)
+                await db.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                    (version, name, _ts(datetime.now(UTC))),
+                )
+        return await self.schema_version()
+
+    async def create_round(
+        self, kind: RoundKind, target: Target, owner: str | None, question_ids: Sequence[str],
+        opened_at: datetime, closes_at: datetime | None, slot: str | None = None,
+    ) -> Round:
+        """Create a round; with a `slot` already taken, return the round that holds it."""
+        async with self._transaction() as db:
+            cur = await db.execute(
+                "INSERT INTO rounds (kind, platform, workspace, channel, owner, question_ids, opened_at, closes_at, "
+                "slot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (slot) DO NOTHING",
+                (kind.value, target.platform, target.workspace, target.channel, owner, json.dumps(list(question_ids)),
+                 _ts(opened_at), _ts(closes_at), slot),
+            )
+            inserted = cur.lastrowid if cur.rowcount == 1 else None
+        if inserted is not None:
+            found = await self.get_round(inserted)
+        else:
+            found = await self._one_round("SELECT * FROM rounds WHERE slot = ?", (slot,))
+        if found is None:  # pragma: no cover - the row was just written or found by its unique slot
+            raise RuntimeError("round vanished after insert")
+        return found
+
+    async def _one_round(self, sql: str, params: Sequence[Any]) -> Round | None:
+        async with self._db.execute(sql, params) as cur:
+            row = await cur.fetchone()
+        return _round(row) if row else None
+
+    async def get_round(self, round_id: int) -> Round | None:
+        """A round by id."""
+        return await self._one_round("SELECT * FROM rounds WHERE id = ?", (round_id,))
+
+    async def open_rounds(self) -> list[Round]:
+        """Every round not yet closed."""
+        async with self._db.execute("SELECT * FROM rounds WHERE closed_at IS NULL ORDER BY id") as cur:
+            return [_round(r) for r in await cur.fetchall()]
+
+    async def latest_round(self, target: Target, kind: RoundKind, open_only: bool = True) -> Round | None:
+        """The newest round of a kind in a channel."""
+        sql = "SELECT * FROM rounds WHERE platform = ? AND workspace = ? AND channel = ? AND kind = ?"
+        if open_only:
+            sql += " AND closed_at IS NULL"
+        return await self._one_round(
+            sql + " ORDER BY id DESC LIMIT 1", (target.platform, target.workspace, target.channel, kind.value)
+        )
+
+    async def open_round_of(self, owner: str, kind: RoundKind) -> Round | None:
+        """A member's open private round of a kind."""
+        return await self._one_round(
+            "SELECT * FROM rounds WHERE owner = ? AND kind = ? AND closed_at IS NULL ORDER BY id DESC LIMIT 1",
+            (owner, kind.value),
+        )
+
+    async def close_round(self, round_id: int, at: datetime) -> bool:
+        """Close a round; True only for the call that closed it."""
+        async with self._transaction() as db:
+            cur = await db.execute(
+                "UPDATE rounds SET closed_at = ? WHERE id = ? AND closed_at IS NULL", (_ts(at), round_id)
+            )
+            return cur.rowcount == 1
+
+    async def add_message_ref(self, round_id: int, ref: str) -> None:
+        """Remember where a round's card was posted."""
+        async with self._transaction() as db:
+            await db.execute(
+                "INSERT INTO round_messages (round_id, ref) VALUES (?, ?) ON CONFLICT DO NOTHING", (round_id, ref)
+            )
+
+    async def message_refs(self, round_id: int) -> list[str]:
+        """Where a round's card was posted."""
+        async with self._db.execute("SELECT ref FROM round_messages WHERE round_id = ? ORDER BY ref", (round_id,)) as c:
+            return [r[0] for r in await c.fetchall()]
+
+    async def record_answer(
+        self, answer: Answer, question_id: str, task: str, scopes: Sequence[str], periods: Sequence[str]
+    ) -> bool:
+        """Insert an answer and update the aggregates in one transaction; False when it was already there."""
+        correct = int(answer.correct)
+        async with self._transaction() as db:
+            cur = await db.execute(
+                "INSERT INTO answers (round_id, question_no, user_key, question_id, choice, correct, points, "
+                "answered_at, elapsed_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (answer.round_id, answer.question_no, answer.user_key, question_id, answer.choice, correct,
+                 answer.points, _ts(answer.answered_at), answer.elapsed_ms),
+            )
+            if cur.rowcount != 1:
+                return False
+            await db.executemany(
+                "INSERT INTO scores (scope, period, user_key, points, answered, correct) VALUES (?, ?, ?, ?, 1, ?) "
+                "ON CONFLICT (scope, period, user_key) DO UPDATE SET points = points + excluded.points, "
+                "answered = answered + 1, correct = correct + excluded.correct",
+                [(scope, period, answer.user_key, answer.points, correct) for scope in scopes for period in periods],
+            )
+            await db.execute(
+                "INSERT INTO task_stats (user_key, task, answered, correct) VALUES (?, ?, 1, ?) "
+                "ON CONFLICT (user_key, task) DO UPDATE SET answered = answered + 1, "
+                "correct = correct + excluded.correct",
+                (answer.user_key, task, correct),
+            )
+            return True
+
+    async def get_answer(self, round_id: int, question_no: int, user_key: str) -> Answer | None:
+        """One member's answer to one question of a round."""
+        found = await self.answers(round_id, question_no, user_key)
+        return found[0] if found else None
+
+    async def answers(self, round_id: int, question_no: int | None = None, user_key: str | None = None) -> list[Answer]:
+        """A round's answers (read by primary-key prefix), optionally to one question and/or by one member."""
+        sql, params = "SELECT * FROM answers WHERE round_id = ?", [round_id]
+        if question_no is not None:
+            sql, params = sql + " AND question_no = ?", [*params, question_no]
+        if user_key is not None:
+            sql, params = sql + " AND user_key = ?", [*params, user_key]
+        async with self._db.execute(sql + " ORDER BY question_no, answered_at", params) as cur:
+            return [_answer(r) for r in await cur.fetchall()]
+
+    async def answer_count(self, round_id: int, question_no: int) -> int:
+        """How many answered a question of a round."""
+        async with self._db.execute(
+            "SELECT COUNT(*) FROM answers WHERE round_id = ? AND question_no = ?", (round_id, question_no)
+        ) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def used_question_ids(self, target: Target, kind: RoundKind) -> list[str]:
+        """Questions already asked in a channel in rounds of a kind, newest round first."""
+        async with self._db.execute(
+            "SELECT question_ids FROM rounds WHERE platform = ? AND workspace = ? AND channel = ? AND kind = ? "
+            "ORDER BY id DESC",
+            (target.platform, target.workspace, target.channel, kind.value),
+        ) as cur:
+            return [qid for row in await cur.fetchall() for qid in json.loads(row[0])]
+
+    async def task_stats(self, user_key: str) -> dict[str, tuple[int, int]]:
+        """A member's (answered, correct) per task id."""
+        async with self._db.execute(
+            "SELECT task, answered, correct FROM task_stats WHERE user_key = ?", (user_key,)
+        ) as cur:
+            return {r[0]: (r[1], r[2]) for r in await cur.fetchall()}
+
+    async def leaderboard(self, scope: str, period: str, limit: int, offset: int = 0) -> list[tuple[str, int, int, int]]:
+        """(user_key, points, answered, correct) rows of a scope and period, best first."""
+        async with self._db.execute(
+            "SELECT user_key, points, answered, correct FROM scores WHERE scope = ? AND period = ? "
+            "ORDER BY points DESC, correct DESC, answered ASC, user_key LIMIT ? OFFSET ?",
+            (scope, period, limit, offset),
+        ) as cur:
+            return [(r[0], r[1], r[2], r[3]) for r in await cur.fetchall()]
+
+    async def remember_member(self, user_key: str, name: str) -> None:
+        """Store a member's display name."""
+        async with self._transaction() as db:
+            await db.execute(
+                "INSERT INTO members (user_key, name) VALUES (?, ?) "
+                "ON CONFLICT (user_key) DO UPDATE SET name = excluded.name WHERE name <> excluded.name",
+                (user_key, name),
+            )
+
+    async def member_names(self, user_keys: Sequence[str]) -> Mapping[str, str]:
+        """Display names of members."""
+        if not user_keys:
+            return {}
+        marks = ",".join("?" * len(user_keys))
+        async with self._db.execute(f"SELECT user_key, name FROM members WHERE user_key IN ({marks})", user_keys) as c:
+            return {r[0]: r[1] for r in await c.fetchall()}
+
+    async def get_settings(self, scope: str) -> dict[str, str]:
+        """Settings stored for a scope."""
+        async with self._db.execute("SELECT key, value FROM settings WHERE scope = ?", (scope,)) as cur:
+            return {r[0]: r[1] for r in await cur.fetchall()}
+
+    async def set_settings(self, scope: str, values: Mapping[str, str]) -> None:
+        """Store settings for a scope."""
+        async with self._transaction() as db:
+            await db.executemany(
+                "INSERT INTO settings (scope, key, value) VALUES (?, ?, ?) "
+                "ON CONFLICT (scope, key) DO UPDATE SET value = excluded.value",
+                [(scope, k, v) for k, v in values.items()],
+            )
