@@ -15,7 +15,8 @@ from pathlib import Path
 
 from pydantic import TypeAdapter
 
-from adapters.console.app import Console, stdin_lines
+from adapters.console.app import ConsoleDoor
+from adapters.door import FrontDoor, serve_until_stopped
 from bot.bank import Bank, BankError, default_bank_dir, load_bank, validate_paths
 from bot.clock import SystemClock
 from bot.models import Question
@@ -41,12 +42,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="quizbot", description="A study-group quiz bot for AWS certifications.")
     sub = parser.add_subparsers(metavar="COMMAND")
-    for name, text in (("run", "start the front doors the settings enable (the console when no token is set)"),
-                       ("console", "play in this terminal (no token needed)")):
+    for name, text in (
+        ("run", "start the front doors the settings enable (the console when no token is set)"),
+        ("console", "play in this terminal (no token needed)"),
+    ):
         p = sub.add_parser(name, help=text)
         p.add_argument("--user", default=_os_user(), help="your name in the console (default: your OS user)")
         p.add_argument("--channel", default="console", help="the console's channel name (default: console)")
-        p.set_defaults(func=_cmd_run)
+        p.set_defaults(func=_cmd_run, command=name)
     p = sub.add_parser("validate", help="check question files; every problem as file:line: id: message")
     p.add_argument("paths", nargs="*", type=Path, help="bank folders or files (default: the configured bank)")
     p.set_defaults(func=_cmd_validate)
@@ -126,35 +129,56 @@ def _cmd_run(args: argparse.Namespace) -> int:
     bank = _load_bank_or_report(settings)
     if bank is None:
         return 2
+    console = args.command == "console" or not enabled_front_doors(settings)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(settings, bank, args.user, args.channel))
+        asyncio.run(_serve(settings, bank, args.user, args.channel, console))
     return 0
 
 
-async def _serve(settings: Settings, bank: Bank, user: str, channel: str) -> None:
+def enabled_front_doors(settings: Settings) -> list[str]:
+    """The chat front doors whose tokens are set."""
+    doors = []
+    if settings.discord_token is not None:
+        doors.append("discord")
+    if settings.slack_bot_token is not None or settings.slack_app_token is not None:
+        doors.append("slack")
+    return doors
+
+
+async def _serve(settings: Settings, bank: Bank, user: str, channel: str, console: bool) -> None:
     repo = await SqliteRepository.open(settings.database_path, settings.sqlite_synchronous)
     scheduler = ApScheduler()
     service = QuizService(bank, repo, scheduler, SystemClock(), Defaults(settings.timezone, settings.reveal_time))
-    console = Console(service, user, channel)
-    service.add_port(console.port)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
-    for sig in (signal.SIGTERM,):
+    for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    doors: list[FrontDoor] = []
+    if console:
+        doors.append(ConsoleDoor(service, user, channel, stop))
+    else:
+        doors += [_front_door(name, settings, service) for name in enabled_front_doors(settings)]
     try:
+        for door in doors:
+            service.add_port(door.port)
         scheduler.start()
         await service.start()
-        session = asyncio.create_task(console.run(stdin_lines(loop), sys.stdin.isatty()))
-        stopper = asyncio.create_task(stop.wait())
-        await asyncio.wait({session, stopper}, return_when=asyncio.FIRST_COMPLETED)
-        for task in (session, stopper):
-            task.cancel()
-        if session.done() and not session.cancelled():
-            session.result()  # re-raise what ended the session, if anything
+        await serve_until_stopped(doors, stop)
     finally:
         scheduler.shutdown()
         await repo.close()
+
+
+def _front_door(name: str, settings: Settings, service: QuizService) -> FrontDoor:
+    # Imported here so a console-only run never loads the chat libraries.
+    if name == "discord":
+        from adapters.discord.door import DiscordDoor
+
+        return DiscordDoor(settings, service)
+    from adapters.slack.door import SlackDoor
+
+    return SlackDoor(settings, service)
 
 
 if __name__ == "__main__":

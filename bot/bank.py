@@ -68,7 +68,11 @@ class Bank:
         ]
 
     def pick(
-        self, count: int, rng: random.Random, domain: str | None = None, task: str | None = None,
+        self,
+        count: int,
+        rng: random.Random,
+        domain: str | None = None,
+        task: str | None = None,
         avoid: Iterable[str] = (),
     ) -> list[Question]:
         """Up to `count` random questions, preferring ones not in `avoid`."""
@@ -202,7 +206,9 @@ def _read_question_file(path: Path, exam: Exam) -> tuple[list[tuple[int, Questio
         try:
             question = Question.model_validate(_plain(item))
         except ValidationError as exc:
-            item_problems += [Problem(str(path), _line_of(item, e["loc"], line), qid, _message(e)) for e in exc.errors()]
+            item_problems += [
+                Problem(str(path), _line_of(item, e["loc"], line), qid, _message(e)) for e in exc.errors()
+            ]
         if question is not None:
             item_problems += [Problem(str(path), line, qid, msg) for msg in _manifest_problems(question, exam, path)]
         problems += item_problems

@@ -122,8 +122,9 @@ def parse(line: str) -> Command:
 def quiz_request(command: Command, bank: Bank) -> QuizRequest:
     """The quiz a `quiz` command asks for, with count, domain and task checked against the bank."""
     raw_count = command.options.get("count", command.args[0] if command.args else None)
-    return build_quiz_request(bank, raw_count, command.options.get("domain"), command.options.get("task"),
-                              command.options.get("seed"))
+    return build_quiz_request(
+        bank, raw_count, command.options.get("domain"), command.options.get("task"), command.options.get("seed")
+    )
 
 
 def build_quiz_request(

@@ -47,8 +47,14 @@ class Repository(Protocol):
     """Storage as whole operations; each write is one transaction and idempotent where a retry may repeat it."""
 
     async def create_round(
-        self, kind: RoundKind, target: Target, owner: str | None, question_ids: Sequence[str],
-        opened_at: datetime, closes_at: datetime | None, slot: str | None = None,
+        self,
+        kind: RoundKind,
+        target: Target,
+        owner: str | None,
+        question_ids: Sequence[str],
+        opened_at: datetime,
+        closes_at: datetime | None,
+        slot: str | None = None,
     ) -> Round:
         """Create a round; with a `slot` already taken, return the round that holds it."""
 
@@ -93,7 +99,9 @@ class Repository(Protocol):
     async def task_stats(self, user_key: str) -> dict[str, tuple[int, int]]:
         """A member's (answered, correct) per task id."""
 
-    async def leaderboard(self, scope: str, period: str, limit: int, offset: int = 0) -> list[tuple[str, int, int, int]]:
+    async def leaderboard(
+        self, scope: str, period: str, limit: int, offset: int = 0
+    ) -> list[tuple[str, int, int, int]]:
         """(user_key, points, answered, correct) rows of a scope and period, best first."""
 
     async def remember_member(self, user_key: str, name: str) -> None:

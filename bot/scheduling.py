@@ -31,8 +31,13 @@ class ApScheduler:
     def at(self, when: datetime, job_id: str, call: JobCall) -> None:
         """Run `call` at `when`; a time already past runs at once (misfires are never dropped)."""
         self._scheduler.add_job(
-            _run, DateTrigger(run_date=when, timezone=UTC), args=(job_id, call), id=job_id,
-            replace_existing=True, misfire_grace_time=None, coalesce=True,
+            _run,
+            DateTrigger(run_date=when, timezone=UTC),
+            args=(job_id, call),
+            id=job_id,
+            replace_existing=True,
+            misfire_grace_time=None,
+            coalesce=True,
         )
 
     def cancel(self, job_id: str) -> None:

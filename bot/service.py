@@ -68,7 +68,12 @@ class QuizService:
     """The whole game: questions of the day, solo quizzes, answers, reveals, stats and leaderboards."""
 
     def __init__(
-        self, bank: Bank, repo: Repository, scheduler: Scheduler, clock: Clock, defaults: Defaults | None = None,
+        self,
+        bank: Bank,
+        repo: Repository,
+        scheduler: Scheduler,
+        clock: Clock,
+        defaults: Defaults | None = None,
     ) -> None:
         self.bank = bank
         self._repo = repo
@@ -139,8 +144,9 @@ class QuizService:
 
     def help(self) -> HelpCard:
         """Every command with its arguments."""
-        return HelpCard(lines=[HelpLine(usage=s.usage, summary=s.summary, admin=s.admin)
-                               for s in commands.COMMANDS.values()])
+        return HelpCard(
+            lines=[HelpLine(usage=s.usage, summary=s.summary, admin=s.admin) for s in commands.COMMANDS.values()]
+        )
 
     # ---- question of the day ------------------------------------------------------------------------------------
 
@@ -209,8 +215,9 @@ class QuizService:
         question = self._question(rnd, question_no)
         previous = await self._repo.get_answer(round_id, question_no, user.key)
         if previous is not None:
-            raise AlreadyAnswered(f"You already answered this question ({_letters(previous.choice)}); "
-                                  "the first answer stands.")
+            raise AlreadyAnswered(
+                f"You already answered this question ({_letters(previous.choice)}); the first answer stands."
+            )
         await self._check_order(rnd, question_no, user)
         try:
             choice = parse_choice(raw, question)
@@ -234,8 +241,13 @@ class QuizService:
         correct = is_correct(question, choice)
         since = await self._question_started(rnd, question_no, user)
         answer = Answer(
-            round_id=rnd.id, question_no=question_no, user_key=user.key, choice=choice, correct=correct,
-            points=points_for(rnd.kind, correct), answered_at=now,
+            round_id=rnd.id,
+            question_no=question_no,
+            user_key=user.key,
+            choice=choice,
+            correct=correct,
+            points=points_for(rnd.kind, correct),
+            answered_at=now,
             elapsed_ms=max(0, int((now - since).total_seconds() * 1000)),
         )
         config = await self.channel_config(rnd.target)
@@ -310,8 +322,14 @@ class QuizService:
     async def _quiz_feedback(self, user: UserRef, rnd: Round, question_no: int, answer: Answer) -> AnswerResult:
         feedback = await self.reveal_card(rnd, question_no, counts=False)
         verdict = "Correct!" if answer.correct else f"Not quite: the answer is {_letters(feedback.key)}."
-        result = AnswerResult(outcome=Outcome.FEEDBACK, choice=answer.choice, correct=answer.correct,
-                              points=answer.points, message=verdict, feedback=feedback)
+        result = AnswerResult(
+            outcome=Outcome.FEEDBACK,
+            choice=answer.choice,
+            correct=answer.correct,
+            points=answer.points,
+            message=verdict,
+            feedback=feedback,
+        )
         if question_no < len(rnd.question_ids):
             return result.model_copy(update={"next_card": await self.question_card(rnd, question_no + 1, user)})
         await self.close_round(rnd.id)
@@ -325,8 +343,11 @@ class QuizService:
             by_domain.setdefault(self._question(rnd, a.question_no).domain_id, []).append(a.correct)
         last = max((a.answered_at for a in answers), default=rnd.opened_at)
         return QuizSummary(
-            round_id=rnd.id, total=len(rnd.question_ids), answered=len(answers),
-            correct=sum(a.correct for a in answers), seconds=int((last - rnd.opened_at).total_seconds()),
+            round_id=rnd.id,
+            total=len(rnd.question_ids),
+            answered=len(answers),
+            correct=sum(a.correct for a in answers),
+            seconds=int((last - rnd.opened_at).total_seconds()),
             by_domain=[self._domain_accuracy(d, len(v), sum(v)) for d, v in sorted(by_domain.items())],
             ended_early=ended_early,
         )
@@ -340,12 +361,22 @@ class QuizService:
         mine = await self._repo.get_answer(rnd.id, question_no, user.key) if user else None
         config = await self.channel_config(rnd.target)
         return QuestionCard(
-            round_id=rnd.id, kind=rnd.kind, question_no=question_no, total=len(rnd.question_ids), question_id=q.id,
-            domain=q.domain_id, task=q.task, task_name=task.name if task else q.task, stem=q.stem,
+            round_id=rnd.id,
+            kind=rnd.kind,
+            question_no=question_no,
+            total=len(rnd.question_ids),
+            question_id=q.id,
+            domain=q.domain_id,
+            task=q.task,
+            task_name=task.name if task else q.task,
+            stem=q.stem,
             options=[OptionView(letter=letter, text=o.text) for letter, o in zip(q.letters, q.options, strict=True)],
-            choose=q.choose, answered_count=await self._repo.answer_count(rnd.id, question_no),
-            closes_at=rnd.closes_at if rnd.kind is not RoundKind.QUIZ else None, timezone=config.tz.key,
-            your_choice=mine.choice if mine else None, is_open=rnd.is_open,
+            choose=q.choose,
+            answered_count=await self._repo.answer_count(rnd.id, question_no),
+            closes_at=rnd.closes_at if rnd.kind is not RoundKind.QUIZ else None,
+            timezone=config.tz.key,
+            your_choice=mine.choice if mine else None,
+            is_open=rnd.is_open,
         )
 
     async def reveal_card(self, rnd: Round, question_no: int, counts: bool = True) -> RevealCard:
@@ -354,11 +385,21 @@ class QuizService:
         answers = await self._repo.answers(rnd.id, question_no) if counts else []
         picked = Counter(letter for a in answers for letter in a.choice)
         return RevealCard(
-            round_id=rnd.id, kind=rnd.kind, question_no=question_no, question_id=q.id, task=q.task, stem=q.stem,
+            round_id=rnd.id,
+            kind=rnd.kind,
+            question_no=question_no,
+            question_id=q.id,
+            task=q.task,
+            stem=q.stem,
             answers=len(answers),
             options=[
-                OptionReveal(letter=letter, text=o.text, explanation=o.explanation, correct=letter in q.keys,
-                             count=picked[letter])
+                OptionReveal(
+                    letter=letter,
+                    text=o.text,
+                    explanation=o.explanation,
+                    correct=letter in q.keys,
+                    count=picked[letter],
+                )
                 for letter, o in zip(q.letters, q.options, strict=True)
             ],
         )
@@ -368,22 +409,34 @@ class QuizService:
     async def stats(self, user: UserRef) -> StatsCard:
         """A member's accuracy per domain and per task statement."""
         rows = await self._repo.task_stats(user.key)
-        tasks = [Accuracy(id=t.id, name=t.name, answered=rows.get(t.id, (0, 0))[0], correct=rows.get(t.id, (0, 0))[1])
-                 for t in self.bank.exam.tasks]
+        tasks = [
+            Accuracy(id=t.id, name=t.name, answered=rows.get(t.id, (0, 0))[0], correct=rows.get(t.id, (0, 0))[1])
+            for t in self.bank.exam.tasks
+        ]
         domains = [
-            self._domain_accuracy(d.id, sum(t.answered for t in tasks if t.id.split(".")[0] == d.id),
-                                  sum(t.correct for t in tasks if t.id.split(".")[0] == d.id))
+            self._domain_accuracy(
+                d.id,
+                sum(t.answered for t in tasks if t.id.split(".")[0] == d.id),
+                sum(t.correct for t in tasks if t.id.split(".")[0] == d.id),
+            )
             for d in self.bank.exam.domains
         ]
-        return StatsCard(user_name=user.name, answered=sum(t.answered for t in tasks),
-                         correct=sum(t.correct for t in tasks), domains=domains, tasks=tasks)
+        return StatsCard(
+            user_name=user.name,
+            answered=sum(t.answered for t in tasks),
+            correct=sum(t.correct for t in tasks),
+            domains=domains,
+            tasks=tasks,
+        )
 
     async def leaderboard(self, target: Target, limit: int = LEADERBOARD_SIZE) -> LeaderboardCard:
         """Top members of this channel by points (all time)."""
         rows = await self._repo.leaderboard(target.channel_key, ALL_TIME, limit)
         names = await self._repo.member_names([r[0] for r in rows])
-        lines = [ScoreLine(rank=i, name=names.get(key, key.split(":", 1)[-1]), points=p, answered=a, correct=c)
-                 for i, (key, p, a, c) in enumerate(rows, start=1)]
+        lines = [
+            ScoreLine(rank=i, name=names.get(key, key.split(":", 1)[-1]), points=p, answered=a, correct=c)
+            for i, (key, p, a, c) in enumerate(rows, start=1)
+        ]
         return LeaderboardCard(title="Leaderboard: this channel, all time", lines=lines)
 
     # ---- settings -----------------------------------------------------------------------------------------------
@@ -440,4 +493,3 @@ def _format_when(at: datetime, tz: ZoneInfo, now: datetime) -> str:
     local = at.astimezone(tz)
     day = "" if local.date() == now.astimezone(tz).date() else f" on {local:%a %d %b}"
     return f"at {local:%H:%M} {local.tzname()}{day}"
-

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from adapters.console import render
+from bot import commands
 from bot.cards import (
     HelpCard,
     LeaderboardCard,
@@ -19,7 +20,6 @@ from bot.cards import (
     SettingsCard,
     StatsCard,
 )
-from bot.commands import ALIASES, COMMANDS
 from bot.models import RoundKind, Target, UserRef
 from bot.service import AlreadyAnswered, QuizError, QuizService, Reply
 
@@ -65,8 +65,9 @@ class Console:
     async def run(self, lines: asyncio.Queue[str | None], interactive: bool) -> None:
         """Handle lines until end of input."""
         if interactive:
-            self.write(f"quizbot console · you are {self.user.name} in #{self.target.channel}. "
-                       "Type `help`, `qotd` or `quiz`.")
+            self.write(
+                f"quizbot console · you are {self.user.name} in #{self.target.channel}. Type `help`, `qotd` or `quiz`."
+            )
         while (line := await lines.get()) is not None:
             await self.handle(line)
             if interactive:
@@ -97,7 +98,7 @@ class Console:
     @staticmethod
     def _is_answer(text: str) -> bool:
         word = text.lower()
-        return bool(_ANSWER.match(text)) and word not in COMMANDS and word not in ALIASES
+        return bool(_ANSWER.match(text)) and word not in commands.COMMANDS and word not in commands.ALIASES
 
     async def _answer(self, user: UserRef, text: str) -> None:
         card = self._waiting.get(user.key)
@@ -116,13 +117,16 @@ class Console:
             self.write(render.summary(result.summary))
 
     async def _command(self, user: UserRef, text: str) -> None:
+        try:
+            command = commands.parse(text)
+        except commands.CommandError as exc:
+            raise QuizError(str(exc)) from None
         waiting = self._waiting.pop(user.key, None)
-        is_stop = text.split()[0].lower() in ("stop", "end")
-        if waiting is not None and waiting.kind is RoundKind.QUIZ and not is_stop:
+        if waiting is not None and waiting.kind is RoundKind.QUIZ and command.name != "stop":
             # A new command abandons the quiz in progress, so the member sees how it went before moving on.
             self.write(render.summary(await self._service.stop_quiz(user)))
-        reply = await self._service.run(user, self.target, text)
-        if isinstance(reply, RevealCard) and text.split()[0].lower() == "reveal":
+        reply = await self._service.execute(user, self.target, command)
+        if isinstance(reply, RevealCard) and command.name == "reveal":
             self.write("Revealed.")  # the port has already printed the reveal to the channel
         else:
             self._show(user, reply)
@@ -163,3 +167,23 @@ def stdin_lines(loop: asyncio.AbstractEventLoop) -> asyncio.Queue[str | None]:
 
     threading.Thread(target=pump, name="stdin", daemon=True).start()
     return queue
+
+
+class ConsoleDoor:
+    """The console as a front door: serves standard input until it ends or the bot is stopped."""
+
+    def __init__(self, service: QuizService, user: str, channel: str, stop: asyncio.Event) -> None:
+        self.console = Console(service, user, channel)
+        self.port = self.console.port
+
+    async def serve(self, stop: asyncio.Event) -> None:
+        """Read lines until EOF or `stop`."""
+        loop = asyncio.get_running_loop()
+        session = asyncio.create_task(self.console.run(stdin_lines(loop), sys.stdin.isatty()))
+        stopper = asyncio.create_task(stop.wait())
+        await asyncio.wait({session, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        stopper.cancel()
+        if not session.done():
+            session.cancel()
+        elif not session.cancelled():
+            session.result()

@@ -71,22 +71,31 @@ def summary(card: QuizSummary) -> str:
     """Score, time and accuracy by domain of a finished quiz."""
     minutes, seconds = divmod(card.seconds, 60)
     state = "Quiz ended early" if card.ended_early else "Quiz finished"
-    lines = [f"{state}: {card.correct}/{card.answered} correct ({card.total} questions) in {minutes} min {seconds:02d} s."]
+    lines = [
+        f"{state}: {card.correct}/{card.answered} correct ({card.total} questions) in {minutes} min {seconds:02d} s."
+    ]
     if card.by_domain:
         lines.append("Accuracy by domain:")
-        lines += [f"  {d.id} {d.name:<36} {d.correct}/{d.answered}  {_pct(d.correct, d.answered)}" for d in card.by_domain]
+        lines += [
+            f"  {d.id} {d.name:<36} {d.correct}/{d.answered}  {_pct(d.correct, d.answered)}" for d in card.by_domain
+        ]
     return "\n".join(lines)
 
 
 def stats(card: StatsCard) -> str:
     """Accuracy per domain and per task with answered counts."""
-    lines = [f"Stats for {card.user_name}: {card.answered} answered, {card.correct} correct "
-             f"({_pct(card.correct, card.answered)})", "By domain:"]
-    lines += [f"  {d.id:<4} {d.name:<58} {d.answered:>5} answered  {_pct(d.correct, d.answered):>4}"
-              for d in card.domains]
+    lines = [
+        f"Stats for {card.user_name}: {card.answered} answered, {card.correct} correct "
+        f"({_pct(card.correct, card.answered)})",
+        "By domain:",
+    ]
+    lines += [
+        f"  {d.id:<4} {d.name:<58} {d.answered:>5} answered  {_pct(d.correct, d.answered):>4}" for d in card.domains
+    ]
     lines.append("By task statement:")
-    lines += [f"  {t.id:<4} {t.name:<58} {t.answered:>5} answered  {_pct(t.correct, t.answered):>4}"
-              for t in card.tasks]
+    lines += [
+        f"  {t.id:<4} {t.name:<58} {t.answered:>5} answered  {_pct(t.correct, t.answered):>4}" for t in card.tasks
+    ]
     return "\n".join(lines)
 
 
@@ -95,8 +104,10 @@ def leaderboard(card: LeaderboardCard) -> str:
     if not card.lines:
         return f"{card.title}\nNo points yet: answer the question of the day (`qotd`) to get on the board."
     lines = [card.title, f"  {'#':>2}  {'Member':<20} {'Points':>6} {'Accuracy':>8} {'Answered':>8}"]
-    lines += [f"  {s.rank:>2}  {s.name[:20]:<20} {s.points:>6} {_pct(s.correct, s.answered):>8} {s.answered:>8}"
-              for s in card.lines]
+    lines += [
+        f"  {s.rank:>2}  {s.name[:20]:<20} {s.points:>6} {_pct(s.correct, s.answered):>8} {s.answered:>8}"
+        for s in card.lines
+    ]
     return "\n".join(lines)
 
 
@@ -104,8 +115,10 @@ def help_text(card: HelpCard) -> str:
     """Every command with its arguments."""
     lines = ["Commands:"]
     lines += [f"  {h.usage:<46} {h.summary}{' (admin)' if h.admin else ''}" for h in card.lines]
-    lines += ["While a question waits, type its letters (b, or a,c for choose two).",
-              "`as NAME <command>` runs one command as another member; Ctrl-D or Ctrl-C quits."]
+    lines += [
+        "While a question waits, type its letters (b, or a,c for choose two).",
+        "`as NAME <command>` runs one command as another member; Ctrl-D or Ctrl-C quits.",
+    ]
     return "\n".join(lines)
 
 

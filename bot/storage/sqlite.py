@@ -72,8 +72,13 @@ def _round(row: Any) -> Round:
 
 def _answer(row: Any) -> Answer:
     return Answer(
-        round_id=row["round_id"], question_no=row["question_no"], user_key=row["user_key"], choice=row["choice"],
-        correct=bool(row["correct"]), points=row["points"], answered_at=datetime.fromisoformat(row["answered_at"]),
+        round_id=row["round_id"],
+        question_no=row["question_no"],
+        user_key=row["user_key"],
+        choice=row["choice"],
+        correct=bool(row["correct"]),
+        points=row["points"],
+        answered_at=datetime.fromisoformat(row["answered_at"]),
         elapsed_ms=row["elapsed_ms"],
     )
 
@@ -145,16 +150,31 @@ class SqliteRepository:
         return await self.schema_version()
 
     async def create_round(
-        self, kind: RoundKind, target: Target, owner: str | None, question_ids: Sequence[str],
-        opened_at: datetime, closes_at: datetime | None, slot: str | None = None,
+        self,
+        kind: RoundKind,
+        target: Target,
+        owner: str | None,
+        question_ids: Sequence[str],
+        opened_at: datetime,
+        closes_at: datetime | None,
+        slot: str | None = None,
     ) -> Round:
         """Create a round; with a `slot` already taken, return the round that holds it."""
         async with self._transaction() as db:
             cur = await db.execute(
                 "INSERT INTO rounds (kind, platform, workspace, channel, owner, question_ids, opened_at, closes_at, "
                 "slot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (slot) DO NOTHING",
-                (kind.value, target.platform, target.workspace, target.channel, owner, json.dumps(list(question_ids)),
-                 _ts(opened_at), _ts(closes_at), slot),
+                (
+                    kind.value,
+                    target.platform,
+                    target.workspace,
+                    target.channel,
+                    owner,
+                    json.dumps(list(question_ids)),
+                    _ts(opened_at),
+                    _ts(closes_at),
+                    slot,
+                ),
             )
             inserted = cur.lastrowid if cur.rowcount == 1 else None
         if inserted is not None:
@@ -224,8 +244,17 @@ class SqliteRepository:
             cur = await db.execute(
                 "INSERT INTO answers (round_id, question_no, user_key, question_id, choice, correct, points, "
                 "answered_at, elapsed_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                (answer.round_id, answer.question_no, answer.user_key, question_id, answer.choice, correct,
-                 answer.points, _ts(answer.answered_at), answer.elapsed_ms),
+                (
+                    answer.round_id,
+                    answer.question_no,
+                    answer.user_key,
+                    question_id,
+                    answer.choice,
+                    correct,
+                    answer.points,
+                    _ts(answer.answered_at),
+                    answer.elapsed_ms,
+                ),
             )
             if cur.rowcount != 1:
                 return False
@@ -250,11 +279,14 @@ class SqliteRepository:
 
     async def answers(self, round_id: int, question_no: int | None = None, user_key: str | None = None) -> list[Answer]:
         """A round's answers (read by primary-key prefix), optionally to one question and/or by one member."""
-        sql, params = "SELECT * FROM answers WHERE round_id = ?", [round_id]
+        sql = "SELECT * FROM answers WHERE round_id = ?"
+        params: list[int | str] = [round_id]
         if question_no is not None:
-            sql, params = sql + " AND question_no = ?", [*params, question_no]
+            sql += " AND question_no = ?"
+            params.append(question_no)
         if user_key is not None:
-            sql, params = sql + " AND user_key = ?", [*params, user_key]
+            sql += " AND user_key = ?"
+            params.append(user_key)
         async with self._db.execute(sql + " ORDER BY question_no, answered_at", params) as cur:
             return [_answer(r) for r in await cur.fetchall()]
 
@@ -282,7 +314,9 @@ class SqliteRepository:
         ) as cur:
             return {r[0]: (r[1], r[2]) for r in await cur.fetchall()}
 
-    async def leaderboard(self, scope: str, period: str, limit: int, offset: int = 0) -> list[tuple[str, int, int, int]]:
+    async def leaderboard(
+        self, scope: str, period: str, limit: int, offset: int = 0
+    ) -> list[tuple[str, int, int, int]]:
         """(user_key, points, answered, correct) rows of a scope and period, best first."""
         async with self._db.execute(
             "SELECT user_key, points, answered, correct FROM scores WHERE scope = ? AND period = ? "
