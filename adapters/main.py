@@ -140,7 +140,7 @@ def enabled_front_doors(settings: Settings) -> list[str]:
     doors = []
     if settings.discord_token is not None:
         doors.append("discord")
-    if settings.slack_bot_token is not None or settings.slack_app_token is not None:
+    if settings.slack_bot_token is not None or settings.slack_app_token is not None or settings.slack_client_id:
         doors.append("slack")
     return doors
 

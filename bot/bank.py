@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import difflib
+import itertools
 import random
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -22,7 +23,9 @@ TEXT_FIELDS = ("stem",)
 OPTION_TEXT_FIELDS = ("text", "explanation")
 # YAML 1.1 readers (PyYAML, many editors) turn these plain words into booleans; quoting keeps every reader agreed.
 _BOOLEAN_WORDS = {"yes", "no", "on", "off", "y", "n", "true", "false"}
-NEAR_DUPLICATE_RATIO = 0.85
+# Share of shared word pairs (Jaccard) above which two questions read as the same question.
+NEAR_DUPLICATE_OVERLAP = 0.5
+_WORD = re.compile(r"[a-z0-9]+")
 
 
 @dataclass(frozen=True, order=True)
@@ -130,26 +133,26 @@ def validate_paths(paths: Sequence[Path]) -> list[Problem]:
 
 
 def near_duplicates(root: Path) -> list[Problem]:
-    """Pairs of questions in one task whose stems (with options) read almost the same."""
+    """Pairs of questions anywhere in the bank whose stem and options share most of their word pairs."""
     try:
         bank = load_bank(root)
     except BankError:
         return []
     problems: list[Problem] = []
-    for task in bank.exam.tasks:
-        items = [(q, _fingerprint(q)) for q in bank.select(task=task.id)]
-        for i, (a, fa) in enumerate(items):
-            for b, fb in items[i + 1 :]:
-                matcher = difflib.SequenceMatcher(None, fa, fb, autojunk=False)
-                if matcher.real_quick_ratio() >= NEAR_DUPLICATE_RATIO and matcher.ratio() >= NEAR_DUPLICATE_RATIO:
-                    problems.append(
-                        Problem(bank.files[b.id], 0, b.id, f"reads almost the same as {a.id} ({matcher.ratio():.0%})")
-                    )
+    items = [(q, _shingles(q)) for q in bank.questions.values()]
+    for i, (a, sa) in enumerate(items):
+        for b, sb in items[i + 1 :]:
+            union = len(sa | sb)
+            overlap = len(sa & sb) / union if union else 0.0
+            if overlap >= NEAR_DUPLICATE_OVERLAP:
+                message = f"reads almost the same as {a.id} ({overlap:.0%} shared word pairs)"
+                problems.append(Problem(bank.files[b.id], 0, b.id, message))
     return problems
 
 
-def _fingerprint(q: Question) -> str:
-    return " ".join([q.stem.lower(), *sorted(o.text.lower() for o in q.options)])
+def _shingles(q: Question) -> frozenset[tuple[str, str]]:
+    words = _WORD.findall(" ".join([q.stem, *sorted(o.text for o in q.options)]).lower())
+    return frozenset(itertools.pairwise(words))
 
 
 def _read_bank(root: Path, only: Path | None = None) -> tuple[Bank | None, list[Problem]]:
@@ -303,8 +306,12 @@ def _line_of(node: Any, loc: tuple[int | str, ...], default: int = 0) -> int:
 
 
 def _message(error: Any) -> str:
-    parts = [str(p) for p in error["loc"] if not str(p).startswith(("function-after", "list[", "str", "constrained"))]
-    where = ".".join(parts).replace(".[", "[")
+    where = ""
+    for part in error["loc"]:
+        if isinstance(part, int):
+            where += f"[{part}]"
+        elif not str(part).startswith(("function-after", "list[", "str", "constrained")):
+            where += f".{part}" if where else str(part)
     msg = str(error["msg"]).removeprefix("Value error, ")
     if error["type"] == "missing":
         return f"missing required field {where}"

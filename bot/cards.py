@@ -132,6 +132,7 @@ class ScoreLine(Frozen):
     points: int
     answered: int
     correct: int
+    user_key: str | None = None
 
     @property
     def percent(self) -> float | None:

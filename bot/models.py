@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator, model_validator
 
 LETTERS = "abcdef"
 _CHOOSE = re.compile(r"\(choose (two|three|four|five)\.?\)", re.IGNORECASE)
@@ -110,30 +110,27 @@ class Question(Frozen):
 
     @field_validator("answer")
     @classmethod
-    def _answer_letters_unique(cls, value: str | list[str]) -> str | list[str]:
-        if isinstance(value, list):
-            if len(value) < 2:
-                raise ValueError("a choose-N answer lists at least two letters; use a single letter otherwise")
-            if len(set(value)) != len(value):
-                raise ValueError("answer letters repeat")
-        return value
-
-    @model_validator(mode="after")
-    def _key_fits_options(self) -> Question:
-        letters = LETTERS[: len(self.options)]
-        outside = sorted(k for k in self.keys if k not in letters)
-        if outside:
-            raise ValueError(f"answer letter(s) {', '.join(outside)} outside the options a-{letters[-1]}")
-        stated = stated_choose_count(self.stem)
-        if isinstance(self.answer, list):
-            if stated != len(self.answer):
-                said = f"says choose {stated}" if stated else "does not say '(Choose N.)'"
-                raise ValueError(f"answer has {len(self.answer)} letters but the stem {said}")
-            if len(self.options) <= len(self.answer):
-                raise ValueError("a choose-N question needs more options than keys")
-        elif stated:
+    def _answer_fits_stem_and_options(cls, value: str | list[str], info: ValidationInfo) -> str | list[str]:
+        keys = value if isinstance(value, list) else [value]
+        if len(set(keys)) != len(keys):
+            raise ValueError("answer letters repeat")
+        options = info.data.get("options")
+        if options is not None:
+            letters = LETTERS[: len(options)]
+            outside = sorted(k for k in keys if k not in letters)
+            if outside:
+                raise ValueError(f"letter(s) {', '.join(outside)} outside the options a-{letters[-1]}")
+        stated = stated_choose_count(info.data.get("stem", ""))
+        if isinstance(value, list) and stated != len(value):
+            said = f"says choose {stated}" if stated else "does not say '(Choose N.)'"
+            raise ValueError(f"{len(value)} letters but the stem {said}")
+        if isinstance(value, list) and options is not None and len(options) <= len(value):
+            raise ValueError("a choose-N question needs more options than keys")
+        if isinstance(value, list) and len(value) < 2:
+            raise ValueError("a choose-N answer lists at least two letters; use a single letter otherwise")
+        if isinstance(value, str) and stated:
             raise ValueError(f"the stem says choose {stated} but the answer is a single letter")
-        return self
+        return value
 
     @property
     def keys(self) -> frozenset[str]:
@@ -230,8 +227,18 @@ class Answer(Frozen):
     round_id: int
     question_no: int
     user_key: str
+    question_id: str
     choice: str
     correct: bool
     points: int
     answered_at: datetime
     elapsed_ms: int
+
+
+class Tally(Frozen):
+    """What one answer adds to the aggregates: its task and the score scopes and periods it counts toward."""
+
+    answer: Answer
+    task: str
+    scopes: list[str]
+    periods: list[str]

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 
 from bot.cards import QuestionCard, RevealCard
-from bot.models import Answer, Round, RoundKind, Target
+from bot.models import Answer, Round, RoundKind, Tally, Target
 
 
 @runtime_checkable
@@ -70,8 +70,8 @@ class Repository(Protocol):
     async def open_round_of(self, owner: str, kind: RoundKind) -> Round | None:
         """A member's open private round of a kind."""
 
-    async def close_round(self, round_id: int, at: datetime) -> bool:
-        """Close a round; True only for the call that closed it."""
+    async def close_round(self, round_id: int, at: datetime, tallies: Sequence[Tally] = ()) -> bool:
+        """Close a round and add `tallies` to the aggregates, atomically; True only for the call that closed it."""
 
     async def add_message_ref(self, round_id: int, ref: str) -> None:
         """Remember where a round's card was posted."""
@@ -79,10 +79,8 @@ class Repository(Protocol):
     async def message_refs(self, round_id: int) -> list[str]:
         """Where a round's card was posted."""
 
-    async def record_answer(
-        self, answer: Answer, question_id: str, task: str, scopes: Sequence[str], periods: Sequence[str]
-    ) -> bool:
-        """Insert an answer and update the aggregates in one transaction; False when it was already there."""
+    async def record_answer(self, tally: Tally, count_now: bool = True) -> bool:
+        """Insert an answer (and with `count_now` its aggregates) in one transaction; False if it was there."""
 
     async def get_answer(self, round_id: int, question_no: int, user_key: str) -> Answer | None:
         """One member's answer to one question of a round."""
@@ -115,6 +113,18 @@ class Repository(Protocol):
 
     async def set_settings(self, scope: str, values: Mapping[str, str]) -> None:
         """Store settings for a scope."""
+
+    async def save_installation(self, platform: str, workspace: str, user_id: str, data: str, at: datetime) -> None:
+        """Store (replacing) a front door's installation record for a workspace; `user_id` "" is the workspace's own."""
+
+    async def find_installation(self, platform: str, workspace: str, user_id: str = "") -> str | None:
+        """A stored installation record, or None."""
+
+    async def delete_installations(self, platform: str, workspace: str, user_id: str | None = None) -> int:
+        """Forget one member's installation record, or (user_id None) every record of a workspace."""
+
+    async def claim_event(self, event_key: str, at: datetime, keep: timedelta) -> bool:
+        """True for the first delivery of an event id, False for a repeat; ids older than `keep` are forgotten."""
 
     async def close(self) -> None:
         """Release the connection."""

@@ -9,6 +9,9 @@ from bot.models import Question, RoundKind
 BASE_POINTS = 10
 # Solo quizzes, reviews and practice exams feed accuracy only; points there would reward farming.
 POINT_KINDS = frozenset({RoundKind.QOTD, RoundKind.DRILL, RoundKind.GROUP, RoundKind.DUEL})
+# Rounds whose answers stay secret until the reveal: they reach stats and leaderboards only when the round closes,
+# so `stats` cannot leak whether a question-of-the-day answer was right.
+COUNTED_AT_CLOSE = frozenset({RoundKind.QOTD, RoundKind.DRILL})
 _SEPARATORS = re.compile(r"[\s,;/+&]+")
 _NUMBER_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
 

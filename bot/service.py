@@ -28,10 +28,10 @@ from bot.cards import (
     StatsCard,
 )
 from bot.commands import QuizRequest, SettingsChange
-from bot.models import Answer, Question, Round, RoundKind, Target, UserRef
+from bot.models import Answer, Question, Round, RoundKind, Tally, Target, UserRef
 from bot.periods import ALL_TIME, local_date, next_local_time, period_keys
 from bot.ports import ChatPort, Clock, Repository, Scheduler
-from bot.scoring import InvalidChoice, is_correct, parse_choice, points_for
+from bot.scoring import COUNTED_AT_CLOSE, InvalidChoice, is_correct, parse_choice, points_for
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +83,11 @@ class QuizService:
         self._ports: dict[str, ChatPort] = {}
 
     # ---- wiring -------------------------------------------------------------------------------------------------
+
+    @property
+    def repository(self) -> Repository:
+        """The storage, for front doors' own platform records (installations, delivery ids), never game state."""
+        return self._repo
 
     def add_port(self, port: ChatPort) -> None:
         """Register a front door's ChatPort; an incomplete port is refused at start-up, not at the first reveal."""
@@ -187,7 +192,13 @@ class QuizService:
     async def close_round(self, round_id: int) -> RevealCard | None:
         """Close a round (idempotent); for public rounds, post the reveal through the platform's port."""
         rnd = await self._repo.get_round(round_id)
-        if rnd is None or not await self._repo.close_round(round_id, self._clock.now()):
+        if rnd is None or not rnd.is_open:
+            return None
+        tallies = []
+        if rnd.kind in COUNTED_AT_CLOSE:
+            for a in await self._repo.answers(round_id):
+                tallies.append(await self._tally(rnd, a, self._question(rnd, a.question_no).task))
+        if not await self._repo.close_round(round_id, self._clock.now(), tallies):
             return None
         self._scheduler.cancel(f"close:{round_id}")
         if rnd.kind not in (RoundKind.QOTD, RoundKind.DRILL):
@@ -244,21 +255,28 @@ class QuizService:
             round_id=rnd.id,
             question_no=question_no,
             user_key=user.key,
+            question_id=question.id,
             choice=choice,
             correct=correct,
             points=points_for(rnd.kind, correct),
             answered_at=now,
             elapsed_ms=max(0, int((now - since).total_seconds() * 1000)),
         )
-        config = await self.channel_config(rnd.target)
-        scopes = [rnd.target.channel_key, rnd.target.workspace_key]
         await self._repo.remember_member(user.key, user.name)
-        inserted = await self._repo.record_answer(
-            answer, question.id, question.task, scopes, period_keys(now, config.tz)
-        )
+        tally = await self._tally(rnd, answer, question.task)
+        inserted = await self._repo.record_answer(tally, count_now=rnd.kind not in COUNTED_AT_CLOSE)
         if not inserted:  # a concurrent duplicate (double click) won the race; it was counted once
             raise AlreadyAnswered("You already answered this question; the first answer stands.")
         return answer
+
+    async def _tally(self, rnd: Round, answer: Answer, task: str) -> Tally:
+        config = await self.channel_config(rnd.target)
+        return Tally(
+            answer=answer,
+            task=task,
+            scopes=[rnd.target.channel_key, rnd.target.workspace_key],
+            periods=period_keys(answer.answered_at, config.tz),
+        )
 
     async def _question_started(self, rnd: Round, question_no: int, user: UserRef) -> datetime:
         if rnd.kind is RoundKind.QUIZ and question_no > 1:
@@ -429,15 +447,19 @@ class QuizService:
             tasks=tasks,
         )
 
-    async def leaderboard(self, target: Target, limit: int = LEADERBOARD_SIZE) -> LeaderboardCard:
-        """Top members of this channel by points (all time)."""
-        rows = await self._repo.leaderboard(target.channel_key, ALL_TIME, limit)
+    async def leaderboard(
+        self, target: Target, limit: int = LEADERBOARD_SIZE, workspace: bool = False
+    ) -> LeaderboardCard:
+        """Top members of this channel (or, with `workspace`, of its whole workspace) by points (all time)."""
+        scope = target.workspace_key if workspace else target.channel_key
+        rows = await self._repo.leaderboard(scope, ALL_TIME, limit)
         names = await self._repo.member_names([r[0] for r in rows])
         lines = [
-            ScoreLine(rank=i, name=names.get(key, key.split(":", 1)[-1]), points=p, answered=a, correct=c)
+            ScoreLine(rank=i, name=names.get(key, key.split(":", 1)[-1]), points=p, answered=a, correct=c, user_key=key)
             for i, (key, p, a, c) in enumerate(rows, start=1)
         ]
-        return LeaderboardCard(title="Leaderboard: this channel, all time", lines=lines)
+        where = "this workspace" if workspace else "this channel"
+        return LeaderboardCard(title=f"Leaderboard: {where}, all time", lines=lines)
 
     # ---- settings -----------------------------------------------------------------------------------------------
 

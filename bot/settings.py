@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import time
 from pathlib import Path
+from typing import Annotated, Any
 
 from platformdirs import user_data_dir
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -23,9 +26,34 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     admin_ids: list[str] = []
     discord_token: SecretStr | None = None
+    # Servers whose slash commands are synced directly (updates show at once); empty = sync globally.
+    discord_guild_ids: Annotated[list[int], NoDecode] = []
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
+    # Multi-workspace (OAuth) install: the app's credentials; the state secret signs the OAuth `state` (default: the
+    # client secret), the redirect URI is needed only when the app registers more than one.
+    slack_client_id: str | None = None
+    slack_client_secret: SecretStr | None = None
+    slack_state_secret: SecretStr | None = None
+    slack_redirect_uri: str | None = None
+    # The bot's own HTTP endpoint (events, commands, interactivity, OAuth pages); unused in Socket Mode alone.
+    slack_host: str = "0.0.0.0"
+    slack_port: int = Field(default=3000, ge=0, le=65535)
+    slack_api_url: str = "https://slack.com/api/"
+    # Slack user ids (U…) allowed admin commands besides workspace admins and owners.
+    slack_admin_ids: Annotated[list[str], NoDecode] = []
+
+    @field_validator("discord_guild_ids", "slack_admin_ids", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        # `123,456` (or spaces) as well as a JSON list, the way people paste ids into an env file.
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part for part in re.split(r"[\s,]+", text) if part]
+        return value
 
     @property
     def database_path(self) -> Path:

@@ -7,14 +7,14 @@ import json
 import sqlite3
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
-from bot.models import Answer, Round, RoundKind, Target
+from bot.models import Answer, Round, RoundKind, Tally, Target
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -73,6 +73,7 @@ def _round(row: Any) -> Round:
 def _answer(row: Any) -> Answer:
     return Answer(
         round_id=row["round_id"],
+        question_id=row["question_id"],
         question_no=row["question_no"],
         user_key=row["user_key"],
         choice=row["choice"],
@@ -215,13 +216,17 @@ class SqliteRepository:
             (owner, kind.value),
         )
 
-    async def close_round(self, round_id: int, at: datetime) -> bool:
-        """Close a round; True only for the call that closed it."""
+    async def close_round(self, round_id: int, at: datetime, tallies: Sequence[Tally] = ()) -> bool:
+        """Close a round and add `tallies` to the aggregates, atomically; True only for the call that closed it."""
         async with self._transaction() as db:
             cur = await db.execute(
                 "UPDATE rounds SET closed_at = ? WHERE id = ? AND closed_at IS NULL", (_ts(at), round_id)
             )
-            return cur.rowcount == 1
+            if cur.rowcount != 1:
+                return False
+            for tally in tallies:
+                await self._add_to_aggregates(db, tally)
+            return True
 
     async def add_message_ref(self, round_id: int, ref: str) -> None:
         """Remember where a round's card was posted."""
@@ -235,11 +240,9 @@ class SqliteRepository:
         async with self._db.execute("SELECT ref FROM round_messages WHERE round_id = ? ORDER BY ref", (round_id,)) as c:
             return [r[0] for r in await c.fetchall()]
 
-    async def record_answer(
-        self, answer: Answer, question_id: str, task: str, scopes: Sequence[str], periods: Sequence[str]
-    ) -> bool:
-        """Insert an answer and update the aggregates in one transaction; False when it was already there."""
-        correct = int(answer.correct)
+    async def record_answer(self, tally: Tally, count_now: bool = True) -> bool:
+        """Insert an answer (and with `count_now` its aggregates) in one transaction; False if it was there."""
+        answer = tally.answer
         async with self._transaction() as db:
             cur = await db.execute(
                 "INSERT INTO answers (round_id, question_no, user_key, question_id, choice, correct, points, "
@@ -248,9 +251,9 @@ class SqliteRepository:
                     answer.round_id,
                     answer.question_no,
                     answer.user_key,
-                    question_id,
+                    answer.question_id,
                     answer.choice,
-                    correct,
+                    int(answer.correct),
                     answer.points,
                     _ts(answer.answered_at),
                     answer.elapsed_ms,
@@ -258,19 +261,28 @@ class SqliteRepository:
             )
             if cur.rowcount != 1:
                 return False
-            await db.executemany(
-                "INSERT INTO scores (scope, period, user_key, points, answered, correct) VALUES (?, ?, ?, ?, 1, ?) "
-                "ON CONFLICT (scope, period, user_key) DO UPDATE SET points = points + excluded.points, "
-                "answered = answered + 1, correct = correct + excluded.correct",
-                [(scope, period, answer.user_key, answer.points, correct) for scope in scopes for period in periods],
-            )
-            await db.execute(
-                "INSERT INTO task_stats (user_key, task, answered, correct) VALUES (?, ?, 1, ?) "
-                "ON CONFLICT (user_key, task) DO UPDATE SET answered = answered + 1, "
-                "correct = correct + excluded.correct",
-                (answer.user_key, task, correct),
-            )
+            if count_now:
+                await self._add_to_aggregates(db, tally)
             return True
+
+    @staticmethod
+    async def _add_to_aggregates(db: aiosqlite.Connection, tally: Tally) -> None:
+        answer, correct = tally.answer, int(tally.answer.correct)
+        await db.executemany(
+            "INSERT INTO scores (scope, period, user_key, points, answered, correct) VALUES (?, ?, ?, ?, 1, ?) "
+            "ON CONFLICT (scope, period, user_key) DO UPDATE SET points = points + excluded.points, "
+            "answered = answered + 1, correct = correct + excluded.correct",
+            [
+                (scope, period, answer.user_key, answer.points, correct)
+                for scope in tally.scopes
+                for period in tally.periods
+            ],
+        )
+        await db.execute(
+            "INSERT INTO task_stats (user_key, task, answered, correct) VALUES (?, ?, 1, ?) "
+            "ON CONFLICT (user_key, task) DO UPDATE SET answered = answered + 1, correct = correct + excluded.correct",
+            (answer.user_key, tally.task, correct),
+        )
 
     async def get_answer(self, round_id: int, question_no: int, user_key: str) -> Answer | None:
         """One member's answer to one question of a round."""
@@ -355,3 +367,43 @@ class SqliteRepository:
                 "ON CONFLICT (scope, key) DO UPDATE SET value = excluded.value",
                 [(scope, k, v) for k, v in values.items()],
             )
+
+    async def save_installation(self, platform: str, workspace: str, user_id: str, data: str, at: datetime) -> None:
+        """Store (replacing) a front door's installation record for a workspace; `user_id` "" is the workspace's own."""
+        async with self._transaction() as db:
+            await db.execute(
+                "INSERT INTO installations (platform, workspace, user_id, data, updated_at) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (platform, workspace, user_id) DO UPDATE SET data = excluded.data, "
+                "updated_at = excluded.updated_at",
+                (platform, workspace, user_id, data, _ts(at)),
+            )
+
+    async def find_installation(self, platform: str, workspace: str, user_id: str = "") -> str | None:
+        """A stored installation record, or None."""
+        async with self._db.execute(
+            "SELECT data FROM installations WHERE platform = ? AND workspace = ? AND user_id = ?",
+            (platform, workspace, user_id),
+        ) as cur:
+            row = await cur.fetchone()
+        return str(row[0]) if row else None
+
+    async def delete_installations(self, platform: str, workspace: str, user_id: str | None = None) -> int:
+        """Forget one member's installation record, or (user_id None) every record of a workspace."""
+        sql = "DELETE FROM installations WHERE platform = ? AND workspace = ?"
+        params: list[str] = [platform, workspace]
+        if user_id is not None:
+            sql += " AND user_id = ?"
+            params.append(user_id)
+        async with self._transaction() as db:
+            cur = await db.execute(sql, params)
+            return cur.rowcount
+
+    async def claim_event(self, event_key: str, at: datetime, keep: timedelta) -> bool:
+        """True for the first delivery of an event id, False for a repeat; ids older than `keep` are forgotten."""
+        async with self._transaction() as db:
+            await db.execute("DELETE FROM seen_events WHERE seen_at < ?", (_ts(at - keep),))
+            cur = await db.execute(
+                "INSERT INTO seen_events (event_key, seen_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                (event_key, _ts(at)),
+            )
+            return cur.rowcount == 1
