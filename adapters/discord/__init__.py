@@ -1,0 +1,1 @@
+"""The Discord front door: slash commands, persistent buttons and embeds on top of QuizService."""

@@ -1,0 +1,174 @@
+"""ChatPort for Discord: debounced answer-count edits and reveals of posted question cards."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine, Sequence
+from typing import Any
+
+import discord
+
+from adapters.discord import render
+from adapters.discord.replies import PLATFORM, parse_ref
+from bot.cards import QuestionCard, RevealCard
+from bot.models import Target
+
+log = logging.getLogger(__name__)
+
+# At most one edit of a card per interval: Discord allows about 5 message edits per 5 s in a channel.
+EDIT_INTERVAL = 2.0
+WAITING, LIVE, CLOSING, CLOSED = "waiting", "live", "closing", "closed"
+
+
+class DiscordChat:
+    """Edits posted cards through Discord's REST API; calls before login are kept and run once the client is up."""
+
+    platform = PLATFORM
+
+    def __init__(self, client: discord.Client, edit_interval: float = EDIT_INTERVAL) -> None:
+        self._client = client
+        self.edit_interval = edit_interval
+        self._state = WAITING
+        self._latest: dict[str, tuple[Target, QuestionCard]] = {}
+        self._timers: dict[str, asyncio.Task[None]] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._revealed: set[str] = set()
+        self._backlog: list[tuple[Target, list[str], RevealCard]] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # ---- ChatPort ----------------------------------------------------------------------------------------------
+
+    async def update_question(self, target: Target, message_ref: str, card: QuestionCard) -> None:
+        """Show a new answer count on a posted card, coalescing bursts into one edit per interval."""
+        if message_ref in self._revealed:
+            return
+        self._latest[message_ref] = (target, card)
+        if self._state == LIVE and message_ref not in self._timers:
+            self._timers[message_ref] = self._spawn(self._edit_later(message_ref))
+
+    async def reveal(self, target: Target, message_refs: Sequence[str], card: RevealCard) -> None:
+        """Edit every posted card into the reveal (controls removed), or post the reveal when there is none."""
+        if self._state == WAITING:  # e.g. rounds closed by QuizService.start() before the client logged in
+            self._backlog.append((target, list(message_refs), card))
+        elif self._state == CLOSED:
+            log.warning("the reveal of round %s is not shown: the Discord client has stopped", card.round_id)
+        else:
+            await self._reveal(target, message_refs, card)
+
+    # ---- lifecycle ---------------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """The client is logged in: run what was asked before, and start the pending count edits."""
+        self._state = LIVE
+        backlog, self._backlog = self._backlog, []
+        for target, refs, card in backlog:
+            self._spawn(self._reveal(target, refs, card))
+        for ref in self._latest:
+            if ref not in self._timers:
+                self._timers[ref] = self._spawn(self._edit_later(ref))
+
+    async def close(self, grace: float = 5.0) -> None:
+        """Send pending reveals and count edits now, wait (bounded) for them, then drop what is left."""
+        self._state = CLOSING
+        backlog, self._backlog = self._backlog, []
+        for target, refs, card in backlog:
+            self._spawn(self._reveal(target, refs, card))
+        for ref, timer in list(self._timers.items()):
+            timer.cancel()
+            self._timers.pop(ref, None)
+        for ref in list(self._latest):
+            self._spawn(self._edit_now(ref))
+        running = [t for t in self._tasks if not t.done()]
+        if running:
+            await asyncio.wait(running, timeout=grace)
+        await self.abort()
+
+    async def abort(self) -> None:
+        """Drop whatever is still pending (the client is closing or already gone)."""
+        self._state = CLOSED
+        self._timers.clear()
+        self._latest.clear()
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    # ---- edits -------------------------------------------------------------------------------------------------
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def _lock(self, ref: str) -> asyncio.Lock:
+        return self._locks.setdefault(ref, asyncio.Lock())
+
+    async def _edit_later(self, ref: str) -> None:
+        await asyncio.sleep(self.edit_interval)
+        self._timers.pop(ref, None)
+        await self._edit_now(ref)
+
+    async def _edit_now(self, ref: str) -> None:
+        async with self._lock(ref):
+            latest = self._latest.pop(ref, None)
+            if latest is None or ref in self._revealed:
+                return
+            target, card = latest
+            await self._edit(target, ref, render.question(card), "update the answer count of")
+
+    async def _reveal(self, target: Target, refs: Sequence[str], card: RevealCard) -> None:
+        posted = False
+        for ref in refs:
+            self._revealed.add(ref)
+            self._latest.pop(ref, None)
+            timer = self._timers.pop(ref, None)
+            if timer is not None:
+                timer.cancel()
+            async with self._lock(ref):  # waits for a count edit in flight, so the reveal is the last edit
+                posted = await self._edit(target, ref, render.reveal(card), "reveal") or posted
+        if not posted:
+            await self._post(target, render.reveal(card))
+
+    async def _edit(self, target: Target, ref: str, message: render.Message, what: str) -> bool:
+        ids = parse_ref(ref)
+        if ids is None:
+            log.warning("cannot %s card %r in channel %s: not a Discord message reference", what, ref, target.channel)
+            return False
+        channel_id, message_id = ids
+        partial = self._client.get_partial_messageable(channel_id).get_partial_message(message_id)
+        try:
+            await partial.edit(content=message.content, embeds=message.embeds, view=message.view)
+        except discord.NotFound:
+            log.warning("cannot %s message %s in channel %s: it was deleted (404)", what, message_id, channel_id)
+            return False
+        except discord.Forbidden:
+            log.warning(
+                "cannot %s message %s in channel %s: missing access (403); check the bot's permissions there",
+                what,
+                message_id,
+                channel_id,
+            )
+            return False
+        except discord.HTTPException as exc:
+            log.warning("cannot %s message %s in channel %s: %s", what, message_id, channel_id, exc)
+            return False
+        finally:
+            if message.view is not None:
+                message.view.stop()
+        return True
+
+    async def _post(self, target: Target, message: render.Message) -> None:
+        if not target.channel.isdigit():
+            log.warning("cannot post the reveal to channel %r: not a Discord channel id", target.channel)
+            return
+        channel = self._client.get_partial_messageable(int(target.channel))
+        try:
+            await channel.send(content=message.content, embeds=message.embeds)
+        except discord.Forbidden:
+            log.warning("cannot post the reveal in channel %s: missing access (403)", target.channel)
+        except discord.NotFound:
+            log.warning("cannot post the reveal in channel %s: the channel is gone (404)", target.channel)
+        except discord.HTTPException as exc:
+            log.warning("cannot post the reveal in channel %s: %s", target.channel, exc)
