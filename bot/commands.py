@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.bank import Bank
 
 MIN_QUIZ, MAX_QUIZ, DEFAULT_QUIZ, QUICK_QUIZ = 1, 65, 10, 5
+SCOPES = ("channel", "server")
+PERIODS = ("all", "week", "month")  # in the order bot.periods.period_keys returns them
 _OPTION = re.compile(r"^([A-Za-z][\w-]*)[:=](.*)$", re.DOTALL)
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
@@ -46,7 +48,12 @@ COMMANDS: dict[str, CommandSpec] = {
         ),
         CommandSpec("stop", "stop", "End your running quiz and show its summary."),
         CommandSpec("stats", "stats", "Your accuracy per domain and per task statement."),
-        CommandSpec("leaderboard", "leaderboard", "Top 10 of this channel by points."),
+        CommandSpec(
+            "leaderboard",
+            "leaderboard [scope:channel|server] [period:all|week|month]",
+            "Top 10 by points, with accuracy and answered counts.",
+            frozenset({"scope", "period"}),
+        ),
         CommandSpec("reveal", "reveal", "Reveal today's question of the day now.", admin=True),
         CommandSpec(
             "settings",
@@ -154,6 +161,18 @@ def build_quiz_request(
         task_id = found_task.id
     seed_value = None if seed is None else _int(seed, "The seed")
     return QuizRequest(size, domain_id, task_id, seed_value)
+
+
+def leaderboard_options(command: Command) -> tuple[str, str]:
+    """The (scope, period) a `leaderboard` command asks for, checked."""
+    scope = command.options.get("scope", "channel").lower()
+    scope = "server" if scope == "workspace" else scope
+    period = command.options.get("period", "all").lower()
+    if scope not in SCOPES:
+        raise CommandError(f"Unknown scope `{scope}`; use channel or server.")
+    if period not in PERIODS:
+        raise CommandError(f"Unknown period `{period}`; use all, week or month.")
+    return scope, period
 
 
 def settings_change(command: Command) -> SettingsChange:

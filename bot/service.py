@@ -29,7 +29,7 @@ from bot.cards import (
 )
 from bot.commands import QuizRequest, SettingsChange
 from bot.models import Answer, Question, Round, RoundKind, Tally, Target, UserRef
-from bot.periods import ALL_TIME, local_date, next_local_time, period_keys
+from bot.periods import local_date, next_local_time, period_keys
 from bot.ports import ChatPort, Clock, Repository, Scheduler
 from bot.scoring import COUNTED_AT_CLOSE, InvalidChoice, is_correct, parse_choice, points_for
 
@@ -138,7 +138,8 @@ class QuizService:
                 case "stats":
                     return await self.stats(user)
                 case "leaderboard":
-                    return await self.leaderboard(target)
+                    scope, period = commands.leaderboard_options(command)
+                    return await self.leaderboard(target, workspace=scope == "server", period=period)
                 case "reveal":
                     return await self.reveal_now(user, target)
                 case "settings":
@@ -448,18 +449,21 @@ class QuizService:
         )
 
     async def leaderboard(
-        self, target: Target, limit: int = LEADERBOARD_SIZE, workspace: bool = False
+        self, target: Target, limit: int = LEADERBOARD_SIZE, workspace: bool = False, period: str = "all"
     ) -> LeaderboardCard:
-        """Top members of this channel (or, with `workspace`, of its whole workspace) by points (all time)."""
+        """Top members of this channel (or, with `workspace`, the whole server) by points in a period."""
         scope = target.workspace_key if workspace else target.channel_key
-        rows = await self._repo.leaderboard(scope, ALL_TIME, limit)
+        config = await self.channel_config(target)
+        key = dict(zip(commands.PERIODS, period_keys(self._clock.now(), config.tz), strict=True))[period]
+        rows = await self._repo.leaderboard(scope, key, limit)
         names = await self._repo.member_names([r[0] for r in rows])
         lines = [
             ScoreLine(rank=i, name=names.get(key, key.split(":", 1)[-1]), points=p, answered=a, correct=c, user_key=key)
             for i, (key, p, a, c) in enumerate(rows, start=1)
         ]
         where = "this workspace" if workspace else "this channel"
-        return LeaderboardCard(title=f"Leaderboard: {where}, all time", lines=lines)
+        when = {"all": "all time", "week": "this week", "month": "this month"}[period]
+        return LeaderboardCard(title=f"Leaderboard: {where}, {when}", lines=lines)
 
     # ---- settings -----------------------------------------------------------------------------------------------
 

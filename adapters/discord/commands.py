@@ -15,7 +15,7 @@ from discord import app_commands
 
 from adapters.discord.handlers import FAILED, Handlers
 from bot.bank import Bank
-from bot.commands import MAX_QUIZ, MIN_QUIZ
+from bot.commands import MAX_QUIZ, MIN_QUIZ, PERIODS, SCOPES
 
 log = logging.getLogger(__name__)
 
@@ -91,9 +91,16 @@ def install(tree: QuizTree, handlers: Handlers, bank: Bank) -> None:
     async def stats(interaction: discord.Interaction, member: discord.Member | discord.User | None = None) -> None:
         await handlers.stats(interaction, member)
 
-    @tree.command(name="leaderboard", description="Top 10 of this channel by points.")
-    async def leaderboard(interaction: discord.Interaction) -> None:
-        await handlers.leaderboard(interaction)
+    @tree.command(name="leaderboard", description="Top 10 by points, with accuracy and answered counts.")
+    @app_commands.describe(
+        scope="This channel (default) or the whole server", period="All time (default), week or month"
+    )
+    @app_commands.choices(
+        scope=[app_commands.Choice(name=n, value=n) for n in SCOPES],
+        period=[app_commands.Choice(name=n, value=n) for n in PERIODS],
+    )
+    async def leaderboard(interaction: discord.Interaction, scope: str = "channel", period: str = "all") -> None:
+        await handlers.leaderboard(interaction, scope, period)
 
     admin = app_commands.Group(
         name="quizadmin",

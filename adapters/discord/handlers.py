@@ -133,11 +133,13 @@ class Handlers:
             who = user_ref(member) if member is not None else self._user(interaction)
             await reply.send(render.stats(await reply.call(self.service.stats(who))))
 
-    async def leaderboard(self, interaction: discord.Interaction) -> None:
-        """/leaderboard: this channel's top members, for everyone to see."""
+    async def leaderboard(self, interaction: discord.Interaction, scope: str = "channel", period: str = "all") -> None:
+        """/leaderboard [scope] [period]: top members, for everyone to see (options re-checked by the core)."""
         reply = self._reply(interaction, ephemeral=False)
         async with self._guard(reply):
-            await reply.send(render.leaderboard(await reply.call(self.service.leaderboard(target(interaction)))))
+            command = Command("leaderboard", options={"scope": scope, "period": period})
+            card = await reply.call(self.service.execute(self._user(interaction), target(interaction), command))
+            await reply.send(render.card(card))
 
     async def reveal(self, interaction: discord.Interaction) -> None:
         """/quizadmin reveal: the core checks the admin flag; the port edits the posted cards."""

@@ -279,3 +279,22 @@ async def test_a_port_missing_a_method_is_refused_at_start(service: QuizService)
 
     with pytest.raises(TypeError, match="ChatPort"):
         service.add_port(Half())  # type: ignore[arg-type]
+
+
+async def test_leaderboard_periods_and_server_scope_in_the_channel_timezone(
+    service: QuizService, channel: Target, clock: FixedClock
+) -> None:
+    await service.run(ADMIN, channel, "settings timezone:Europe/Berlin")
+    clock.current = datetime(2026, 11, 29, 16, 0, tzinfo=UTC)  # Sunday in Berlin: week 48
+    card = await service.qotd(ALICE, channel)
+    assert isinstance(card, QuestionCard)
+    await service.answer(ALICE, channel, card.round_id, 1, key_of(service, card))
+    await service.reveal_now(ADMIN, channel)
+    clock.current = datetime(2026, 11, 29, 23, 30, tzinfo=UTC)  # already Monday in Berlin: week 49
+    weekly = await service.run(BOB, channel, "leaderboard period:week")
+    monthly = await service.run(BOB, channel, "leaderboard period:month scope:server")
+    assert isinstance(weekly, LeaderboardCard) and isinstance(monthly, LeaderboardCard)
+    assert weekly.lines == [] and weekly.title == "Leaderboard: this channel, this week"
+    assert [(line.name, line.points) for line in monthly.lines] == [("alice", 10)]
+    with pytest.raises(QuizError, match="Unknown period"):
+        await service.run(BOB, channel, "leaderboard period:year")
