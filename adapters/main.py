@@ -10,21 +10,24 @@ import json
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 from pydantic import TypeAdapter
 
+from adapters import byo_cli, db_cli, ops
 from adapters.console.app import ConsoleDoor
 from adapters.door import FrontDoor, serve_until_stopped
 from bot.bank import Bank, BankError, default_bank_dir, load_bank, validate_paths
 from bot.clock import SystemClock
+from bot.leader import LeaderGate, finish, lead_schedules
 from bot.models import Question
 from bot.report import build_report, render_text
 from bot.scheduling import ApScheduler
 from bot.service import Defaults, QuizService
 from bot.settings import Settings
-from bot.storage.sqlite import SqliteRepository
+from bot.storage.factory import open_repository
+from bot.storage.postgres import PostgresRepository
 
 log = logging.getLogger("quizbot")
 
@@ -62,6 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     p = bank.add_parser("schema", help="write the JSON Schema of a question file (for editors)")
     p.add_argument("--out", type=Path, help="file to write (default: print)")
     p.set_defaults(func=_cmd_schema)
+    byo_cli.add_commands(sub, bank)  # import, export, bank health, reports export
+    db_cli.add_commands(sub)  # migrate, db copy
     return parser
 
 
@@ -124,7 +129,7 @@ def schema_text() -> str:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     settings = Settings()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    ops.configure_logging(settings.log_level, settings.log_format)  # QUIZBOT_LOG_FORMAT=json for collectors
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     bank = _load_bank_or_report(settings)
     if bank is None:
@@ -146,26 +151,40 @@ def enabled_front_doors(settings: Settings) -> list[str]:
 
 
 async def _serve(settings: Settings, bank: Bank, user: str, channel: str, console: bool) -> None:
-    repo = await SqliteRepository.open(settings.database_path, settings.sqlite_synchronous)
+    repo = await open_repository(settings)  # PostgreSQL when QUIZBOT_DATABASE_URL names one, else the SQLite file
     scheduler = ApScheduler()
-    service = QuizService(bank, repo, scheduler, SystemClock(), Defaults(settings.timezone, settings.reveal_time))
+    # Several processes on PostgreSQL: only the holder of the leader lock posts schedules (bot.leader).
+    gate = LeaderGate(scheduler) if isinstance(repo, PostgresRepository) else None
+    defaults = Defaults(settings.timezone, settings.reveal_time, settings.schedule_grace)
+    service = QuizService(bank, repo, gate or scheduler, SystemClock(), defaults)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     doors: list[FrontDoor] = []
-    if console:
-        doors.append(ConsoleDoor(service, user, channel, stop))
-    else:
-        doors += [_front_door(name, settings, service) for name in enabled_front_doors(settings)]
+    cleanups: list[Callable[[], Awaitable[None]]] = []
     try:
+        if console:
+            doors.append(ConsoleDoor(service, user, channel, stop, charts_dir=settings.data_dir / "charts"))
+        else:
+            try:
+                doors += [_front_door(name, settings, service) for name in enabled_front_doors(settings)]
+            except ValueError as exc:  # settings that cannot work: the sentence names the variable; no traceback
+                raise SystemExit(f"quizbot cannot start: {exc}") from None
         for door in doors:
             service.add_port(door.port)
+        if settings.ops_port:  # /healthz and /metrics (adapters.ops)
+            cleanups.append((await ops.start_ops(repo, lambda: doors, settings.ops_host, settings.ops_port)).cleanup)
         scheduler.start()
         await service.start()
+        if isinstance(repo, PostgresRepository) and gate is not None:
+            leader = asyncio.create_task(lead_schedules(repo.try_lead, gate, service.schedules.start, stop))
+            cleanups.append(lambda: finish(leader, stop))
         await serve_until_stopped(doors, stop)
     finally:
+        for cleanup in reversed(cleanups):
+            await cleanup()
         scheduler.shutdown()
         await repo.close()
 

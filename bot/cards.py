@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
+
+from pydantic import Field
 
 from bot.models import Frozen, RoundKind
 
@@ -34,6 +36,7 @@ class QuestionCard(Frozen):
     timezone: str = "UTC"
     your_choice: str | None = None
     is_open: bool = True
+    note: str | None = None  # a line shown above the question, e.g. how many reviews are due
 
 
 class OptionReveal(Frozen):
@@ -61,6 +64,7 @@ class RevealCard(Frozen):
     stem: str
     options: list[OptionReveal]
     answers: int
+    streaks: list[tuple[str, int]] = Field(default_factory=list)  # (member, days in a row) shown with a reveal
 
     @property
     def key(self) -> str:
@@ -114,6 +118,49 @@ class AnswerResult(Frozen):
     summary: QuizSummary | None = None
 
 
+class DomainProgress(Frozen):
+    """A domain's exam weight, accuracy and status against the pass line."""
+
+    id: str
+    name: str
+    weight: int
+    answered: int
+    correct: int
+    status: str  # "meets", "needs improvement" or "not enough data"
+
+    @property
+    def percent(self) -> float | None:
+        """Accuracy in percent, None before any answer."""
+        return 100 * self.correct / self.answered if self.answered else None
+
+
+class TrendWeek(Frozen):
+    """One week of the trend (Monday first)."""
+
+    start: date
+    answered: int
+    correct: int
+
+    @property
+    def percent(self) -> float | None:
+        """Accuracy in percent, None in a week without answers."""
+        return 100 * self.correct / self.answered if self.answered else None
+
+
+class Progress(Frozen):
+    """Where a member (or group) stands against the exam: an estimate, never AWS's own scaling."""
+
+    readiness: int | None  # projected score on the 100-1000 scale; None before any answer
+    pass_mark: int
+    confident: bool  # every domain has enough answers for its accuracy to mean something
+    min_answers: int
+    domains: list[DomainProgress]
+    trend: list[TrendWeek]
+    streak: int
+    best_streak: int
+    weakest: list[Accuracy] = Field(default_factory=list)
+
+
 class StatsCard(Frozen):
     """A member's accuracy by domain and by task."""
 
@@ -122,6 +169,18 @@ class StatsCard(Frozen):
     correct: int
     domains: list[Accuracy]
     tasks: list[Accuracy]
+    progress: Progress | None = None
+    group: bool = False
+    rating: str | None = None  # the member's duel rating in this server, e.g. `1220 (provisional) · 1 W 0 L 0 D`
+
+
+class ChartCard(Frozen):
+    """A PNG chart: attached on Discord, uploaded on Slack, saved to a file on the console."""
+
+    title: str
+    filename: str
+    png: bytes
+    caption: str
 
 
 class ScoreLine(Frozen):
@@ -145,6 +204,10 @@ class LeaderboardCard(Frozen):
 
     title: str
     lines: list[ScoreLine]
+    page: int = 1
+    pages: int = 1
+    you: ScoreLine | None = None  # the caller's own line when it is not on this page
+    note: str | None = None
 
 
 class HelpLine(Frozen):
@@ -167,3 +230,24 @@ class SettingsCard(Frozen):
     timezone: str
     reveal: str
     changed: bool = False
+
+
+class ScheduleLine(Frozen):
+    """One schedule of a channel as admins see it."""
+
+    id: int
+    kind: RoundKind
+    rule: str  # e.g. `09:00 mon-fri Europe/Berlin`
+    details: str  # questions, reveal, filters, mention
+    paused: bool = False
+    note: str | None = None  # why it is paused
+    next_run: datetime | None = None
+
+
+class ScheduleCard(Frozen):
+    """The answer to a `schedule` command: what happened, the schedules, or the next run times."""
+
+    message: str
+    timezone: str = "UTC"
+    schedules: list[ScheduleLine] = Field(default_factory=list)
+    runs: list[datetime] = Field(default_factory=list)

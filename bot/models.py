@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
 
@@ -166,6 +166,7 @@ class UserRef(Frozen):
     user_id: str
     name: str
     is_admin: bool = False
+    is_bot: bool = False  # set by front doors that can tell (a bot cannot be challenged to a duel)
 
     @property
     def key(self) -> str:
@@ -200,6 +201,8 @@ class RoundKind(StrEnum):
     GROUP = "group"
     DUEL = "duel"
     EXAM = "exam"
+    RECAP = "recap"  # a study plan's weekly recap post (a schedule kind only; bot.study_plans)
+    COUNTDOWN = "countdown"  # a study plan's final-week daily countdown (a schedule kind only)
 
 
 class Round(Frozen):
@@ -242,3 +245,5 @@ class Tally(Frozen):
     task: str
     scopes: list[str]
     periods: list[str]
+    day: date | None = None  # the answer's local date, for streaks and trends (bot.progress)
+    rating: int | None = None  # the FSRS rating of this answer for the member's review card (bot.review)

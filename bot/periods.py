@@ -14,10 +14,11 @@ def local_date(at: datetime, tz: ZoneInfo) -> date:
 
 
 def period_keys(at: datetime, tz: ZoneInfo) -> list[str]:
-    """The leaderboard periods an answer at `at` counts toward: all time, its ISO week and its month."""
+    """The leaderboard periods an answer at `at` counts toward: all time, its ISO week, its month, its season."""
     local = at.astimezone(tz)
     year, week, _ = local.isocalendar()
-    return [ALL_TIME, f"w:{year}-W{week:02d}", f"m:{local.year}-{local.month:02d}"]
+    season = f"s:{local.year}-Q{(local.month - 1) // 3 + 1}"  # a season is a calendar quarter
+    return [ALL_TIME, f"w:{year}-W{week:02d}", f"m:{local.year}-{local.month:02d}", season]
 
 
 def next_local_time(after: datetime, at: time, tz: ZoneInfo) -> datetime:

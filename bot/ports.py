@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
+from bot.bank_store import BankRepository
 from bot.cards import QuestionCard, RevealCard
+from bot.exam import ExamRepository
 from bot.models import Answer, Round, RoundKind, Tally, Target
+from bot.plans import PlanRepository
+from bot.play_store import PlayRepository
+from bot.review import CardState
+from bot.schedules import ScheduleRepository
 
 
 @runtime_checkable
@@ -21,6 +27,28 @@ class ChatPort(Protocol):
 
     async def reveal(self, target: Target, message_refs: Sequence[str], card: RevealCard) -> None:
         """Show the key, shares and explanations: edit the posted cards, or post anew when there are none."""
+
+    async def post_question(self, target: Target, card: QuestionCard, slot: str, mention: str | None = None) -> str:
+        """Post a question card to a channel unprompted (schedules, rounds) and return its message reference.
+
+        `slot` (at most 25 characters) identifies the post; the platform carries it with the message so that a retry
+        of the same slot never shows a second card. A lost channel or permission raises PostError(permanent=True).
+        """
+
+    async def find_post(self, target: Target, slot: str) -> str | None:
+        """The reference of a message already posted for `slot`, asked before retrying a post whose fate is unknown;
+        None when there is none (a platform that cannot tell answers as if it went out, so it is never doubled)."""
+
+    async def post_notice(self, target: Target, text: str) -> None:
+        """Tell a channel (its admins) something in one sentence; raises PostError when that is impossible."""
+
+
+class PostError(Exception):
+    """A post the platform refused; `permanent` when retrying cannot help (channel gone, access lost)."""
+
+    def __init__(self, message: str, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
 
 
 class Clock(Protocol):
@@ -43,7 +71,7 @@ class Scheduler(Protocol):
         """Forget a job if it exists."""
 
 
-class Repository(Protocol):
+class Repository(ExamRepository, ScheduleRepository, BankRepository, PlayRepository, PlanRepository, Protocol):
     """Storage as whole operations; each write is one transaction and idempotent where a retry may repeat it."""
 
     async def create_round(
@@ -73,11 +101,11 @@ class Repository(Protocol):
     async def close_round(self, round_id: int, at: datetime, tallies: Sequence[Tally] = ()) -> bool:
         """Close a round and add `tallies` to the aggregates, atomically; True only for the call that closed it."""
 
-    async def add_message_ref(self, round_id: int, ref: str) -> None:
-        """Remember where a round's card was posted."""
+    async def add_message_ref(self, round_id: int, ref: str, question_no: int = 1) -> None:
+        """Remember where a round's card (of one question) was posted."""
 
-    async def message_refs(self, round_id: int) -> list[str]:
-        """Where a round's card was posted."""
+    async def message_refs(self, round_id: int, question_no: int | None = None) -> list[str]:
+        """Where a round's cards (or, with `question_no`, that question's cards) were posted."""
 
     async def record_answer(self, tally: Tally, count_now: bool = True) -> bool:
         """Insert an answer (and with `count_now` its aggregates) in one transaction; False if it was there."""
@@ -125,6 +153,43 @@ class Repository(Protocol):
 
     async def claim_event(self, event_key: str, at: datetime, keep: timedelta) -> bool:
         """True for the first delivery of an event id, False for a repeat; ids older than `keep` are forgotten."""
+
+    # ---- learning progress (bot.progress, bot.review): aggregates only -------------------------------------------
+
+    async def daily_stats(self, subject: str, since: date) -> dict[date, dict[str, tuple[int, int]]]:
+        """{day: {domain: (answered, correct)}} of a member or scope from `since` on."""
+
+    async def active_days(self, subject: str) -> list[date]:
+        """Every local day a member or scope answered anything, oldest first."""
+
+    async def group_task_stats(self, scope: str) -> dict[str, tuple[int, int]]:
+        """A channel's or workspace's (answered, correct) per task id."""
+
+    async def due_cards(self, user_key: str, until: datetime, limit: int) -> list[str]:
+        """Question ids of a member's review cards due by `until`, most overdue first."""
+
+    async def due_count(self, user_key: str, until: datetime) -> int:
+        """How many of a member's review cards are due by `until`."""
+
+    async def review_card(self, user_key: str, question_id: str) -> CardState | None:
+        """A member's review card for one question."""
+
+    async def carded_questions(self, user_key: str) -> set[str]:
+        """Question ids a member already has a review card for."""
+
+    async def board(
+        self, scope: str, period: str, limit: int, offset: int = 0
+    ) -> tuple[list[tuple[str, int, int, int]], int]:
+        """A leaderboard page of (user_key, points, answered, correct) and the number of ranked members."""
+
+    async def rank_of(self, scope: str, period: str, user_key: str) -> tuple[int, tuple[str, int, int, int]] | None:
+        """A member's rank and row on a board, or None when they are not on it."""
+
+    async def opted_in(self, user_key: str) -> bool:
+        """Whether a member shows on the global leaderboard."""
+
+    async def set_opt_in(self, user_key: str, opted_in: bool, at: datetime) -> None:
+        """Opt a member in to (or out of) the global leaderboard."""
 
     async def close(self) -> None:
         """Release the connection."""

@@ -9,11 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot import commands
+from bot import commands, health
 from bot.bank import Bank
+from bot.bank_cards import BankListCard, ExportCard, HealthLine, ImportCard, NoticeCard, ReportsCard
 from bot.cards import (
     Accuracy,
     AnswerResult,
+    ChartCard,
     HelpCard,
     HelpLine,
     LeaderboardCard,
@@ -23,21 +25,53 @@ from bot.cards import (
     QuestionCard,
     QuizSummary,
     RevealCard,
-    ScoreLine,
+    ScheduleCard,
     SettingsCard,
     StatsCard,
 )
 from bot.commands import QuizRequest, SettingsChange
+from bot.duels import DuelRefused, DuelRequest, Duels
+from bot.exam import ExamPort, ExamReply, ExamReport
+from bot.exam_flow import ExamRefused, Exams
+from bot.group_rounds import GroupRounds, RoundRefused, RoundRequest, round_request
+from bot.learning import Learning
 from bot.models import Answer, Question, Round, RoundKind, Tally, Target, UserRef
 from bot.periods import local_date, next_local_time, period_keys
+from bot.play_cards import DuelCard, PlayPort, PlayReply, RatingsCard, RoundCard
 from bot.ports import ChatPort, Clock, Repository, Scheduler
+from bot.posting import DEFAULT_GRACE, Posting
+from bot.question_reports import QuestionReports
+from bot.review import rating_for
 from bot.scoring import COUNTED_AT_CLOSE, InvalidChoice, is_correct, parse_choice, points_for
+from bot.server_banks import BankRefused, ServerBanks
+from bot.storage.progress_store import GLOBAL_SCOPE
+from bot.study_plans import StudyPlans
 
 log = logging.getLogger(__name__)
 
 QUIZ_EXPIRY = timedelta(days=1)
 LEADERBOARD_SIZE = 10
-Reply = HelpCard | QuestionCard | RevealCard | StatsCard | LeaderboardCard | SettingsCard | QuizSummary
+Reply = (
+    HelpCard
+    | QuestionCard
+    | RevealCard
+    | StatsCard
+    | LeaderboardCard
+    | SettingsCard
+    | QuizSummary
+    | ChartCard
+    | ExamReply
+    | ScheduleCard
+    | NoticeCard
+    | ImportCard
+    | BankListCard
+    | ExportCard
+    | ReportsCard
+    | DuelCard
+    | RoundCard
+    | PlayReply
+    | RatingsCard
+)
 
 
 class QuizError(Exception):
@@ -54,6 +88,7 @@ class Defaults:
 
     timezone: str = "UTC"
     reveal: time = time(18, 0)
+    schedule_grace: timedelta = DEFAULT_GRACE  # how late a missed scheduled post may still go out (bot.posting)
 
 
 @dataclass(frozen=True)
@@ -81,6 +116,15 @@ class QuizService:
         self._clock = clock
         self._defaults = defaults or Defaults()
         self._ports: dict[str, ChatPort] = {}
+        self.learning = Learning(bank, repo, clock, self._zone_of)
+        self.exams = Exams(bank, repo, scheduler, clock, self._ports, self._tally)
+        self.schedules = Posting(self, repo, scheduler, clock, self._defaults.schedule_grace)
+        self.plans = StudyPlans(self, repo, clock)  # study plans, recaps and countdowns (bot.study_plans)
+        self.banks = ServerBanks(bank, repo, clock)  # per-server banks and hidden questions (bot.server_banks)
+        self.reports = QuestionReports(self.banks, repo, clock)
+        # Duels and group rounds: state in the database, timers in jobs (bot.duels, bot.group_rounds).
+        self.duels = Duels(self, repo, scheduler, clock, self._tally, self._question)
+        self.group_rounds = GroupRounds(self, repo, scheduler, clock, self._tally, self._question)
 
     # ---- wiring -------------------------------------------------------------------------------------------------
 
@@ -93,6 +137,10 @@ class QuizService:
         """Register a front door's ChatPort; an incomplete port is refused at start-up, not at the first reveal."""
         if not isinstance(port, ChatPort):
             raise TypeError(f"{type(port).__name__} does not implement ChatPort")
+        if not isinstance(port, ExamPort):
+            raise TypeError(f"{type(port).__name__} cannot show a timed-out exam (ExamPort.show_exam)")
+        if not isinstance(port, PlayPort):
+            raise TypeError(f"{type(port).__name__} cannot show duels and rounds (PlayPort)")
         self._ports[port.platform] = port
 
     async def start(self) -> None:
@@ -105,6 +153,18 @@ class QuizService:
                 await self.close_round(rnd.id)
             else:
                 self._arm_close(rnd)
+        await self.exams.start()  # practice exams keep their own deadline jobs (bot.exam_flow)
+        await self.schedules.start()  # scheduled posts: catch-up within the grace, then the next slots (bot.posting)
+        await self.duels.start()  # duels and group rounds resume or end from the database
+        await self.group_rounds.start()
+
+    def port_for(self, platform: str) -> ChatPort | None:
+        """The registered ChatPort of a platform, if its front door runs in this process."""
+        return self._ports.get(platform)
+
+    def arm_close(self, rnd: Round) -> None:
+        """Schedule a round's close (and reveal) at its closing time."""
+        self._arm_close(rnd)
 
     def _arm_close(self, rnd: Round) -> None:
         if rnd.closes_at is not None:
@@ -134,19 +194,118 @@ class QuizService:
                 case "quiz":
                     return await self.start_quiz(user, target, commands.quiz_request(command, self.bank))
                 case "stop":
+                    # A member's own quiz first; otherwise this channel's group round (its starter or an admin).
+                    if await self._repo.open_round_of(user.key, RoundKind.QUIZ) is None:
+                        stopped = await self.group_rounds.stop(user, target)
+                        if stopped is not None:
+                            return stopped
                     return await self.stop_quiz(user)
+                case "duel":
+                    return await self.duels.command(user, target, command)
+                case "accept" | "decline":
+                    return await self.duels.act(user, target, None, command.name)
+                case "ratings":
+                    return await self.duels.ratings(user, target)
+                case "round":
+                    return await self.group_rounds.begin(user, target, round_request(command))
+                case "join":
+                    return await self.group_rounds.join(user, target, None)
                 case "stats":
-                    return await self.stats(user)
+                    return await self.stats_command(user, target, commands.stats_request(command))
                 case "leaderboard":
-                    scope, period = commands.leaderboard_options(command)
-                    return await self.leaderboard(target, workspace=scope == "server", period=period)
+                    scope, period, page = commands.board_options(command)
+                    return await self.leaderboard(target, period=period, scope=scope, page=page, user=user)
+                case "review":
+                    return await self.review(user, target, commands.count_arg(command, 0))
+                case "drill":
+                    return await self.drill_weak(user, target, commands.drill_count(command))
+                case "optin" | "optout":
+                    commands.global_arg(command)
+                    note = await self.learning.opt(user, command.name == "optin")
+                    card = await self.learning.leaderboard(target, "global", "all", 1, user)
+                    return card.model_copy(update={"note": note})
                 case "reveal":
                     return await self.reveal_now(user, target)
                 case "settings":
                     return await self.settings(user, target, commands.settings_change(command))
-        except commands.CommandError as exc:
+                case "exam":
+                    return await self.exams.command(user, target, command)
+                case "schedule":
+                    return await self.schedules.command(user, target, command)
+                case "plan":
+                    return await self.plans.command(user, target, command)
+                case "answer":
+                    return await self.schedules.open_question(user, target)
+                case "report":
+                    return await self.reports.command(user, target, command)
+                case "reports":
+                    return await self.reports.queue(user, target)
+                case "hide" | "unhide":
+                    arg = command.args[0] if command.args else None
+                    return await self.reports.hide(user, target, arg, command.name == "hide")
+                case "bank":
+                    return await self.banks.command(user, target, command)
+        except (commands.CommandError, ExamRefused, BankRefused, DuelRefused, RoundRefused) as exc:
             raise QuizError(str(exc)) from None
         raise QuizError(f"`{command.name}` is not available here.")  # pragma: no cover - parse() checks names
+
+    # ---- duels and group rounds (logic in bot.duels, bot.group_rounds) -------------------------------------------
+
+    async def challenge(self, user: UserRef, target: Target, opponent: UserRef, request: DuelRequest) -> DuelCard:
+        """Challenge a member (a front door that resolved the mention, e.g. Discord's member option)."""
+        try:
+            return await self.duels.challenge(user, target, opponent, request)
+        except DuelRefused as exc:
+            raise QuizError(str(exc)) from None
+
+    async def play_action(self, user: UserRef, target: Target, round_id: int, action: str) -> PlayReply:
+        """A duel or round control (accept, decline, play, leave, join, stop), re-checked."""
+        try:
+            if action in ("join", "stop"):
+                if action == "join":
+                    return await self.group_rounds.join(user, target, round_id)
+                stopped = await self.group_rounds.stop(user, target, round_id)
+                return stopped or PlayReply(message="This round has ended.")
+            return await self.duels.act(user, target, round_id, action)
+        except (DuelRefused, RoundRefused) as exc:
+            raise QuizError(str(exc)) from None
+
+    async def start_round(self, user: UserRef, target: Target, request: RoundRequest) -> RoundCard:
+        """Open a group round's join window in a channel."""
+        try:
+            return await self.group_rounds.begin(user, target, request)
+        except RoundRefused as exc:
+            raise QuizError(str(exc)) from None
+
+    async def attach_board(self, round_id: int, ref: str) -> None:
+        """Remember where a front door posted a duel's or round's card, so its changes edit it."""
+        await self._repo.add_message_ref(round_id, ref, 0)
+
+    async def _play_answer(self, user: UserRef, rnd: Round, question_no: int, raw: str) -> AnswerResult:
+        try:
+            if rnd.kind is RoundKind.DUEL:
+                return await self.duels.answer(user, rnd, question_no, raw)
+            return await self.group_rounds.answer(user, rnd, question_no, raw)
+        except (DuelRefused, RoundRefused) as exc:
+            raise QuizError(str(exc)) from None
+
+    # ---- practice exams (logic in bot.exam_flow) ----------------------------------------------------------------
+
+    async def exam_action(
+        self, user: UserRef, target: Target, round_id: int | None, action: str, number: int | None, letters: str = ""
+    ) -> ExamReply:
+        """One exam control (answer, next, prev, flag, goto, review, submit, confirm, report page), re-checked."""
+        try:
+            return await self.exams.act(user, target, round_id, action, number, letters)
+        except ExamRefused as exc:
+            raise QuizError(str(exc)) from None
+
+    async def exam_report(self, user: UserRef, target: Target, round_id: int) -> ExamReport:
+        """A submitted exam's report, for paging through it."""
+        try:
+            return await self.exams.report(user, target, round_id)
+        except ExamRefused as exc:
+            raise QuizError(str(exc)) from None
 
     def help(self) -> HelpCard:
         """Every command with its arguments."""
@@ -163,7 +322,7 @@ class QuizService:
         now = self._clock.now()
         slot = f"qotd:{target.channel_key}:{local_date(now, config.tz).isoformat()}"
         used = await self._repo.used_question_ids(target, RoundKind.QOTD)
-        picked = self.bank.pick(1, random.Random(slot), avoid=used)
+        picked = (await self.bank_for(target)).pick(1, random.Random(slot), avoid=used)
         if not picked:
             raise QuizError("The question bank is empty, so there is no question of the day.")
         rnd = await self._repo.create_round(
@@ -195,6 +354,7 @@ class QuizService:
         rnd = await self._repo.get_round(round_id)
         if rnd is None or not rnd.is_open:
             return None
+        await self.banks.ensure(rnd.target)
         tallies = []
         if rnd.kind in COUNTED_AT_CLOSE:
             for a in await self._repo.answers(round_id):
@@ -205,12 +365,19 @@ class QuizService:
         if rnd.kind not in (RoundKind.QOTD, RoundKind.DRILL):
             return None
         card = await self.reveal_card(rnd, 1)
+        config = await self.channel_config(rnd.target)
+        streaks = await self.schedules.streaks(rnd, local_date(self._clock.now(), config.tz))
+        card = card.model_copy(update={"streaks": streaks})
         port = self._ports.get(rnd.target.platform)
         if port is not None:
-            try:
-                await port.reveal(rnd.target, await self._repo.message_refs(round_id), card)
-            except Exception:
-                log.exception("posting the reveal of round %s failed", round_id)
+            # A drill posts one card per question: each is revealed in place (a QOTD has only question 1).
+            for number in range(1, len(rnd.question_ids) + 1):
+                try:
+                    shown = card if number == 1 else await self.reveal_card(rnd, number)
+                    refs = await self._repo.message_refs(round_id, number if len(rnd.question_ids) > 1 else None)
+                    await port.reveal(rnd.target, refs, shown)
+                except Exception:
+                    log.exception("posting the reveal of round %s failed", round_id)
         return card
 
     # ---- answers ------------------------------------------------------------------------------------------------
@@ -218,6 +385,8 @@ class QuizService:
     async def answer(self, user: UserRef, target: Target, round_id: int, question_no: int, raw: str) -> AnswerResult:
         """Check and record one answer (untrusted ids from buttons are re-validated here)."""
         rnd = await self._round(round_id, target)
+        if rnd.kind in (RoundKind.DUEL, RoundKind.GROUP):
+            return await self._play_answer(user, rnd, question_no, raw)
         if rnd.owner is not None and rnd.owner != user.key:
             raise QuizError("This quiz belongs to another member; start your own with `quiz`.")
         if not 1 <= question_no <= len(rnd.question_ids):
@@ -275,8 +444,11 @@ class QuizService:
         return Tally(
             answer=answer,
             task=task,
-            scopes=[rnd.target.channel_key, rnd.target.workspace_key],
+            scopes=[rnd.target.channel_key, rnd.target.workspace_key, GLOBAL_SCOPE],
             periods=period_keys(answer.answered_at, config.tz),
+            day=local_date(answer.answered_at, config.tz),
+            # Only a solo quiz times each answer; elsewhere elapsed time counts from the round's opening.
+            rating=rating_for(answer.correct, answer.elapsed_ms if rnd.kind is RoundKind.QUIZ else None),
         )
 
     async def _question_started(self, rnd: Round, question_no: int, user: UserRef) -> datetime:
@@ -293,7 +465,7 @@ class QuizService:
 
     async def _refresh_cards(self, rnd: Round, question_no: int) -> None:
         port = self._ports.get(rnd.target.platform)
-        refs = await self._repo.message_refs(rnd.id)
+        refs = await self._repo.message_refs(rnd.id, question_no if len(rnd.question_ids) > 1 else None)
         if port is None or not refs:
             return
         card = await self.question_card(rnd, question_no)
@@ -308,7 +480,7 @@ class QuizService:
     async def start_quiz(self, user: UserRef, target: Target, request: QuizRequest) -> QuestionCard:
         """Start a private quiz for one member (ending any quiz they left running)."""
         rng = random.Random(request.seed) if request.seed is not None else random.Random()
-        questions = self.bank.pick(request.count, rng, request.domain, request.task)
+        questions = (await self.bank_for(target)).pick(request.count, rng, request.domain, request.task)
         if not questions:
             raise QuizError("No questions match that domain and task yet.")
         await self._repo.remember_member(user.key, user.name)
@@ -375,6 +547,7 @@ class QuizService:
 
     async def question_card(self, rnd: Round, question_no: int, user: UserRef | None = None) -> QuestionCard:
         """A round's question as a neutral card."""
+        await self.banks.ensure(rnd.target)
         q = self._question(rnd, question_no)
         task = self.bank.exam.task(q.task)
         mine = await self._repo.get_answer(rnd.id, question_no, user.key) if user else None
@@ -400,6 +573,7 @@ class QuizService:
 
     async def reveal_card(self, rnd: Round, question_no: int, counts: bool = True) -> RevealCard:
         """A round's question with key, explanations and (for public rounds) the share who chose each option."""
+        await self.banks.ensure(rnd.target)
         q = self._question(rnd, question_no)
         answers = await self._repo.answers(rnd.id, question_no) if counts else []
         picked = Counter(letter for a in answers for letter in a.choice)
@@ -425,45 +599,80 @@ class QuizService:
 
     # ---- progress -----------------------------------------------------------------------------------------------
 
-    async def stats(self, user: UserRef) -> StatsCard:
-        """A member's accuracy per domain and per task statement."""
-        rows = await self._repo.task_stats(user.key)
-        tasks = [
-            Accuracy(id=t.id, name=t.name, answered=rows.get(t.id, (0, 0))[0], correct=rows.get(t.id, (0, 0))[1])
-            for t in self.bank.exam.tasks
-        ]
-        domains = [
-            self._domain_accuracy(
-                d.id,
-                sum(t.answered for t in tasks if t.id.split(".")[0] == d.id),
-                sum(t.correct for t in tasks if t.id.split(".")[0] == d.id),
-            )
-            for d in self.bank.exam.domains
-        ]
-        return StatsCard(
-            user_name=user.name,
-            answered=sum(t.answered for t in tasks),
-            correct=sum(t.correct for t in tasks),
-            domains=domains,
-            tasks=tasks,
-        )
+    async def stats(self, user: UserRef, target: Target | None = None) -> StatsCard:
+        """A member's accuracy per domain and task, trend, streaks and readiness (in `target`'s timezone)."""
+        card = await self.learning.member_stats(user.key, user.name, target or _home(user))
+        rated = await self.duels.rating_of(user.key, target) if target is not None else None
+        if rated is None:
+            return card
+        mark = " (provisional)" if rated.provisional else ""
+        line = f"{rated.rating}{mark} · {rated.wins} W {rated.losses} L {rated.draws} D"
+        return card.model_copy(update={"rating": line})
+
+    async def stats_command(
+        self, user: UserRef, target: Target, request: commands.StatsRequest, member: UserRef | None = None
+    ) -> StatsCard | ChartCard:
+        """`stats [member|group] [scope:] [chart:]`: someone's or the group's progress, as text or a chart."""
+        if request.group:
+            workspace = request.scope == "server"
+            card = await self.learning.group_stats(target, workspace)
+            subject = target.workspace_key if workspace else target.channel_key
+        else:
+            who = member or user
+            if member is None and request.member is not None:
+                key = f"{user.platform}:{request.member}"
+                names = await self._repo.member_names([key])
+                who = UserRef(platform=user.platform, user_id=request.member, name=names.get(key, request.member))
+            card = await self.stats(who, target)
+            subject = who.key
+        if request.chart is None:
+            return card
+        return await self.learning.chart(request.chart, card, subject, target)
+
+    async def review(self, user: UserRef, target: Target, count: int = 0) -> QuestionCard:
+        """A spaced-repetition session: due cards first, then new questions from the weakest tasks."""
+        questions, status = await self.learning.review_plan(user, target, count or commands.DEFAULT_QUIZ)
+        if not questions:
+            raise QuizError("There is nothing to review yet; answer a few questions first.")
+        return await self.start_solo(user, target, [q.id for q in questions], status)
+
+    async def drill_weak(self, user: UserRef, target: Target, count: int) -> QuestionCard:
+        """A solo quiz from the member's weakest tasks."""
+        questions = await self.learning.weak_questions(user, count)
+        if not questions:
+            raise QuizError("The question bank is empty, so there is nothing to drill.")
+        tasks = ", ".join(sorted({q.task for q in questions}))
+        return await self.start_solo(user, target, [q.id for q in questions], f"Drill on your weakest tasks: {tasks}.")
+
+    async def start_solo(self, user: UserRef, target: Target, question_ids: list[str], note: str) -> QuestionCard:
+        """A private quiz of chosen questions (reviews, drills), run like `quiz` with feedback; no points."""
+        await self._repo.remember_member(user.key, user.name)
+        running = await self._repo.open_round_of(user.key, RoundKind.QUIZ)
+        if running is not None:
+            await self.close_round(running.id)
+        now = self._clock.now()
+        rnd = await self._repo.create_round(RoundKind.QUIZ, target, user.key, question_ids, now, now + QUIZ_EXPIRY)
+        self._arm_close(rnd)
+        card = await self.question_card(rnd, 1, user)
+        return card.model_copy(update={"note": note})
+
+    async def _zone_of(self, target: Target) -> ZoneInfo:
+        return (await self.channel_config(target)).tz
 
     async def leaderboard(
-        self, target: Target, limit: int = LEADERBOARD_SIZE, workspace: bool = False, period: str = "all"
+        self,
+        target: Target,
+        limit: int = LEADERBOARD_SIZE,
+        workspace: bool = False,
+        period: str = "all",
+        *,
+        scope: str | None = None,
+        page: int = 1,
+        user: UserRef | None = None,
     ) -> LeaderboardCard:
-        """Top members of this channel (or, with `workspace`, the whole server) by points in a period."""
-        scope = target.workspace_key if workspace else target.channel_key
-        config = await self.channel_config(target)
-        key = dict(zip(commands.PERIODS, period_keys(self._clock.now(), config.tz), strict=True))[period]
-        rows = await self._repo.leaderboard(scope, key, limit)
-        names = await self._repo.member_names([r[0] for r in rows])
-        lines = [
-            ScoreLine(rank=i, name=names.get(key, key.split(":", 1)[-1]), points=p, answered=a, correct=c, user_key=key)
-            for i, (key, p, a, c) in enumerate(rows, start=1)
-        ]
-        where = "this workspace" if workspace else "this channel"
-        when = {"all": "all time", "week": "this week", "month": "this month"}[period]
-        return LeaderboardCard(title=f"Leaderboard: {where}, {when}", lines=lines)
+        """A page of a board (channel, workspace or opted-in global) by points in a period, with the caller's rank."""
+        where = scope or ("server" if workspace else "channel")
+        return await self.learning.leaderboard(target, where, period, page, user, size=limit)
 
     # ---- settings -----------------------------------------------------------------------------------------------
 
@@ -490,6 +699,38 @@ class QuizService:
 
     # ---- helpers ------------------------------------------------------------------------------------------------
 
+    # ---- bring your own questions (logic in bot.server_banks, bot.question_reports, bot.health) --------------------
+
+    async def bank_for(self, target: Target) -> Bank:
+        """The bank quizzes in this target's server pick from: own, shipped or both, minus hidden questions."""
+        return await self.banks.view(target)
+
+    async def import_bank(
+        self, user: UserRef, target: Target, data: bytes, filename: str, fmt: str | None = None, task: str | None = None
+    ) -> ImportCard:
+        """Admin: validate an uploaded file and add its questions to this server's bank (all or nothing)."""
+        try:
+            return await self.banks.import_file(user, target, data, filename, fmt, task)
+        except BankRefused as exc:
+            raise QuizError(str(exc)) from None
+
+    async def report_question(
+        self, user: UserRef, target: Target, question_id: str, reason: str, comment: str = ""
+    ) -> NoticeCard:
+        """A member reports a question (from a Report button's form or the `report` command)."""
+        try:
+            return await self.reports.report(user, target, question_id, reason, comment)
+        except (BankRefused, commands.CommandError) as exc:
+            raise QuizError(str(exc)) from None
+
+    async def question_health(self, target: Target | None = None) -> list[HealthLine]:
+        """Item analysis of every answered question (of one server, or of all with no target)."""
+        rows = await self._repo.answer_rows(target.workspace_key if target else None)
+        known = dict(self.bank.questions)
+        if target is not None:
+            known.update(await self.banks.own(target))
+        return health.analyse(rows, known)
+
     def _require_admin(self, user: UserRef, action: str) -> None:
         if not user.is_admin:
             raise QuizError(f"Sorry, only an admin can {action}.")
@@ -498,10 +739,11 @@ class QuizService:
         rnd = await self._repo.get_round(round_id)
         if rnd is None or rnd.target != target:
             raise QuizError("That question is not available here; it may belong to another channel.")
+        await self.banks.ensure(rnd.target)
         return rnd
 
     def _question(self, rnd: Round, question_no: int) -> Question:
-        question = self.bank.get(rnd.question_ids[question_no - 1])
+        question = self.banks.find(rnd.target, rnd.question_ids[question_no - 1])
         if question is None:
             raise QuizError("That question has been removed from the bank.")
         return question
@@ -509,6 +751,11 @@ class QuizService:
     def _domain_accuracy(self, domain_id: str, answered: int, correct: int) -> Accuracy:
         domain = self.bank.exam.domain(domain_id)
         return Accuracy(id=domain_id, name=domain.name if domain else domain_id, answered=answered, correct=correct)
+
+
+def _home(user: UserRef) -> Target:
+    # A member's own view (e.g. Slack's Home tab) has no channel; the workspace defaults then apply.
+    return Target(platform=user.platform, workspace="", channel="")
 
 
 def _letters(choice: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,12 +22,27 @@ class Settings(BaseSettings):
     bank_dir: Path | None = None
     timezone: str = "UTC"
     reveal_time: time = time(18, 0)
+    # How late a scheduled post missed while the bot was down may still go out (seconds, HH:MM:SS or PT1H).
+    schedule_grace: timedelta = Field(default=timedelta(hours=1), ge=timedelta(0))
     sqlite_synchronous: str = Field(default="NORMAL", pattern="^(NORMAL|FULL|normal|full)$")
+    # > 0: answers arriving within this many milliseconds share one commit (bot.storage.group_commit); 0 = off.
+    sqlite_group_commit_ms: float = Field(default=0, ge=0, le=50)
     log_level: str = "INFO"
+    # postgresql://user:password@host/db selects PostgreSQL (several processes); unset = the embedded SQLite file.
+    database_url: SecretStr | None = None
+    # `json` writes one JSON object per log line (for log collectors); `text` is for people.
+    log_format: str = Field(default="text", pattern="^(text|json)$")
+    # The operations endpoint (/healthz, /metrics); port 0 = off.
+    ops_host: str = "127.0.0.1"
+    ops_port: int = Field(default=0, ge=0, le=65535)
     admin_ids: list[str] = []
     discord_token: SecretStr | None = None
     # Servers whose slash commands are synced directly (updates show at once); empty = sync globally.
     discord_guild_ids: Annotated[list[int], NoDecode] = []
+    # Sharding (adapters/discord/sharding.py): `auto` or the total shard count; empty = one gateway connection.
+    discord_shards: str = ""
+    # The shards this process runs, ids and ranges like `0-3,8` (needs a numeric QUIZBOT_DISCORD_SHARDS).
+    discord_shard_ids: str = ""
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
@@ -43,6 +58,18 @@ class Settings(BaseSettings):
     slack_api_url: str = "https://slack.com/api/"
     # Slack user ids (U…) allowed admin commands besides workspace admins and owners.
     slack_admin_ids: Annotated[list[str], NoDecode] = []
+
+    @field_validator("schedule_grace", mode="before")
+    @classmethod
+    def _grace(cls, value: Any) -> Any:
+        # `3600` (seconds), `90m` or `2h` from an env file, besides pydantic's `01:00:00` and `PT1H`.
+        if isinstance(value, str):
+            text = value.strip().lower()
+            if text.isdigit():
+                return int(text)
+            if text[:-1].isdigit() and text[-1:] in ("m", "h"):
+                return int(text[:-1]) * (60 if text.endswith("m") else 3600)
+        return value
 
     @field_validator("discord_guild_ids", "slack_admin_ids", mode="before")
     @classmethod

@@ -11,7 +11,9 @@ import pytest
 
 from bot.bank import Bank, load_bank
 from bot.cards import QuestionCard, RevealCard
+from bot.exam import ExamReport
 from bot.models import Target, UserRef
+from bot.play_cards import DuelCard, RoundCard, StandingsCard
 from bot.ports import JobCall
 from bot.service import QuizService
 from bot.storage.sqlite import SqliteRepository
@@ -60,12 +62,45 @@ class RecordingPort:
     platform: str = "console"
     reveals: list[tuple[Target, list[str], RevealCard]] = field(default_factory=list)
     updates: list[tuple[Target, str, QuestionCard]] = field(default_factory=list)
+    exam_reports: list[tuple[Target, str | None, ExamReport]] = field(default_factory=list)
 
     async def update_question(self, target: Target, message_ref: str, card: QuestionCard) -> None:
         self.updates.append((target, message_ref, card))
 
     async def reveal(self, target: Target, message_refs: Sequence[str], card: RevealCard) -> None:
         self.reveals.append((target, list(message_refs), card))
+
+    async def show_exam(self, target: Target, message_ref: str | None, report: ExamReport) -> None:
+        self.exam_reports.append((target, message_ref, report))
+
+    # Scheduled posts (bot.posting): `fail_with` makes the next posts raise; `sent` keeps what reached the channel.
+    posts: list[tuple[Target, QuestionCard, str, str | None]] = field(default_factory=list)
+    notices: list[tuple[Target, str]] = field(default_factory=list)
+    sent: dict[str, str] = field(default_factory=dict)
+    fail_with: Exception | None = None
+
+    async def post_question(self, target: Target, card: QuestionCard, slot: str, mention: str | None = None) -> str:
+        if self.fail_with is not None:
+            raise self.fail_with
+        self.posts.append((target, card, slot, mention))
+        self.sent[slot] = f"msg:{slot}"
+        return self.sent[slot]
+
+    async def find_post(self, target: Target, slot: str) -> str | None:
+        return self.sent.get(slot)
+
+    async def post_notice(self, target: Target, text: str) -> None:
+        self.notices.append((target, text))
+
+    # Duels and group rounds (bot.play_cards.PlayPort): board edits and posted results, in order.
+    boards: list[tuple[Target, list[str], DuelCard | RoundCard]] = field(default_factory=list)
+    results: list[tuple[Target, DuelCard | StandingsCard]] = field(default_factory=list)
+
+    async def show_play(self, target: Target, message_refs: Sequence[str], card: DuelCard | RoundCard) -> None:
+        self.boards.append((target, list(message_refs), card))
+
+    async def post_play(self, target: Target, card: DuelCard | StandingsCard) -> None:
+        self.results.append((target, card))
 
 
 @pytest.fixture

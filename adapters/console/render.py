@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import textwrap
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
+from adapters.console import bank_render
+from adapters.console.progress_render import leaderboard_extra, progress_lines
 from bot.cards import (
     AnswerResult,
     HelpCard,
@@ -11,13 +15,19 @@ from bot.cards import (
     QuestionCard,
     QuizSummary,
     RevealCard,
+    ScheduleCard,
     SettingsCard,
     StatsCard,
 )
 from bot.models import RoundKind
 
 WIDTH = 100
-_KIND = {RoundKind.QOTD: "Question of the day", RoundKind.QUIZ: "Quiz", RoundKind.DRILL: "Drill"}
+_KIND = {
+    RoundKind.QOTD: "Question of the day",
+    RoundKind.QUIZ: "Quiz",
+    RoundKind.DRILL: "Drill",
+    RoundKind.GROUP: "Round",
+}
 _NUMBER = {2: "two", 3: "three", 4: "four"}
 
 
@@ -33,7 +43,8 @@ def question(card: QuestionCard) -> str:
     """A question with lettered options and how to answer."""
     kind = _KIND.get(card.kind, card.kind.value.title())
     head = f"{kind} {card.question_no}/{card.total}" if card.total > 1 else kind
-    lines = [f"{head} · task {card.task} {card.task_name}"]
+    lines = [card.note] if card.note else []
+    lines.append(f"{head} · task {card.task} {card.task_name}")
     lines.append(_wrap(card.stem))
     lines += [_wrap(o.text, "      ", f"  {o.letter.upper()})  ") for o in card.options]
     if card.your_choice:
@@ -56,6 +67,9 @@ def reveal(card: RevealCard, mine: str | None = None) -> str:
         lines.append(_wrap(o.explanation, "      "))
     if mine is None:
         lines.append(f"{card.answers} answer(s).")
+    if mine is None and card.streaks:
+        lines.append("Streaks: " + ", ".join(f"{name} {days} days in a row" for name, days in card.streaks))
+    lines.append(bank_render.report_hint(card.question_id))
     return "\n".join(lines)
 
 
@@ -96,19 +110,22 @@ def stats(card: StatsCard) -> str:
     lines += [
         f"  {t.id:<4} {t.name:<58} {t.answered:>5} answered  {_pct(t.correct, t.answered):>4}" for t in card.tasks
     ]
-    return "\n".join(lines)
+    if card.rating:
+        lines.append(f"Duel rating: {card.rating}")
+    return "\n".join(lines + progress_lines(card))
 
 
 def leaderboard(card: LeaderboardCard) -> str:
     """A ranked table."""
     if not card.lines:
-        return f"{card.title}\nNo points yet: answer the question of the day (`qotd`) to get on the board."
+        empty = "No points yet: answer the question of the day (`qotd`) to get on the board."
+        return "\n".join([card.title, empty, *leaderboard_extra(card)])
     lines = [card.title, f"  {'#':>2}  {'Member':<20} {'Points':>6} {'Accuracy':>8} {'Answered':>8}"]
     lines += [
         f"  {s.rank:>2}  {s.name[:20]:<20} {s.points:>6} {_pct(s.correct, s.answered):>8} {s.answered:>8}"
         for s in card.lines
     ]
-    return "\n".join(lines)
+    return "\n".join(lines + leaderboard_extra(card))
 
 
 def help_text(card: HelpCard) -> str:
@@ -126,3 +143,34 @@ def settings(card: SettingsCard) -> str:
     """The settings in force."""
     state = "Saved. " if card.changed else ""
     return f"{state}Timezone {card.timezone}; question of the day revealed at {card.reveal} local time."
+
+
+def kind_name(kind: RoundKind) -> str:
+    """`Question of the day`, `Drill`, …"""
+    return _KIND.get(kind, kind.value.title())
+
+
+def posted(channel: str, card: QuestionCard, slot: str, mention: str | None = None) -> str:
+    """A scheduled card as the channel sees it, with how to answer it from the console."""
+    how = "type `qotd` to answer it" if card.kind is RoundKind.QOTD else "type `answer` to answer it"
+    ping = f"{mention} " if mention else ""
+    head = f"\n— {ping}{kind_name(card.kind)} in #{channel} (scheduled post {slot}; {how}) —"
+    return f"{head}\n{question(card)}"
+
+
+def schedules(card: ScheduleCard) -> str:
+    """Schedules with their rules and next posts, or the next run times, in the channel's timezone."""
+    zone = ZoneInfo(card.timezone)
+    lines = [card.message]
+    for s in card.schedules:
+        state = f"paused ({s.note})" if s.paused else f"next {_local(s.next_run, zone)}" if s.next_run else ""
+        lines.append(f"  #{s.id} {kind_name(s.kind)} · {s.rule} · {s.details} · {state}")
+    lines += [f"  {_local(run, zone)}" for run in card.runs]
+    return "\n".join(lines)
+
+
+def _local(at: datetime | None, zone: ZoneInfo) -> str:
+    if at is None:
+        return "-"
+    local = at.astimezone(zone)
+    return f"{local:%a %d %b %H:%M} {local.tzname()}"

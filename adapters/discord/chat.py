@@ -10,15 +10,27 @@ from typing import Any
 import discord
 
 from adapters.discord import render
-from adapters.discord.replies import PLATFORM, parse_ref
+from adapters.discord.exam import report_page
+from adapters.discord.play import duel_message, duel_result_message, round_message, standings_message
+from adapters.discord.replies import PLATFORM, message_ref, parse_ref
 from bot.cards import QuestionCard, RevealCard
+from bot.exam import ExamReport
 from bot.models import Target
+from bot.play_cards import DuelCard, RoundCard, StandingsCard
+from bot.ports import PostError
 
 log = logging.getLogger(__name__)
 
 # At most one edit of a card per interval: Discord allows about 5 message edits per 5 s in a channel.
 EDIT_INTERVAL = 2.0
 WAITING, LIVE, CLOSING, CLOSED = "waiting", "live", "closing", "closed"
+LOGIN_WAIT = 60.0  # how long a scheduled post waits for the client to log in before it is retried later
+
+
+def _why(exc: discord.HTTPException) -> str:
+    if isinstance(exc, discord.Forbidden):
+        return "missing access to the channel (403); check the bot's permissions there"
+    return "the channel no longer exists (404)"
 
 
 class DiscordChat:
@@ -36,6 +48,7 @@ class DiscordChat:
         self._revealed: set[str] = set()
         self._backlog: list[tuple[Target, list[str], RevealCard]] = []
         self._tasks: set[asyncio.Task[None]] = set()
+        self._live = asyncio.Event()  # scheduled posts wait for the login (bot.posting runs jobs from the start)
 
     # ---- ChatPort ----------------------------------------------------------------------------------------------
 
@@ -56,11 +69,101 @@ class DiscordChat:
         else:
             await self._reveal(target, message_refs, card)
 
+    async def post_question(self, target: Target, card: QuestionCard, slot: str, mention: str | None = None) -> str:
+        """Post a card unprompted with the slot as nonce: discord.py sends `enforce_nonce`, so Discord answers a
+        repeated slot (within its nonce window of a few minutes) with the message it already created."""
+        channel = await self._channel_for_post(target)
+        message = render.question(card)
+        try:
+            sent = await channel.send(
+                content=mention,
+                embeds=message.embeds,
+                view=message.view,
+                nonce=slot,
+                allowed_mentions=discord.AllowedMentions(everyone=True, roles=True, users=True),
+            )
+        except (discord.Forbidden, discord.NotFound) as exc:
+            raise PostError(_why(exc), permanent=True) from None
+        except discord.HTTPException as exc:
+            raise PostError(f"Discord answered {exc.status}") from None
+        finally:
+            if message.view is not None:
+                message.view.stop()
+        return message_ref(target.channel, sent.id)
+
+    async def find_post(self, target: Target, slot: str) -> str | None:
+        """Discord cannot be searched by nonce without reading history; the re-post carries the same nonce instead."""
+        return None
+
+    async def post_notice(self, target: Target, text: str) -> None:
+        """Post a one-sentence notice in a channel."""
+        channel = await self._channel_for_post(target)
+        try:
+            await channel.send(content=render.cut(text, render.CONTENT_LIMIT))
+        except (discord.Forbidden, discord.NotFound) as exc:
+            raise PostError(_why(exc), permanent=True) from None
+        except discord.HTTPException as exc:
+            raise PostError(f"Discord answered {exc.status}") from None
+
+    async def _channel_for_post(self, target: Target) -> discord.PartialMessageable:
+        if not target.channel.isdigit():
+            raise PostError(f"{target.channel!r} is not a Discord channel id", permanent=True)
+        if self._state == WAITING:
+            try:
+                await asyncio.wait_for(self._live.wait(), LOGIN_WAIT)
+            except TimeoutError:
+                raise PostError("the Discord client is not logged in yet") from None
+        if self._state != LIVE:
+            raise PostError("the Discord client is stopping")
+        return self._client.get_partial_messageable(int(target.channel))
+
+    async def show_exam(self, target: Target, message_ref: str | None, report: ExamReport) -> None:
+        """An exam timed out: its DM message becomes the report's first page (posted anew when it cannot be edited)."""
+        try:
+            channel = await self._channel_for_post(target)
+        except PostError as exc:
+            log.warning("cannot show the report of exam %s: %s", report.round_id, exc)
+            return
+        if message_ref is not None and await self._edit(target, message_ref, report_page(report, 0), "show in"):
+            return
+        message = report_page(report, 0)
+        try:
+            await channel.send(embeds=message.embeds, view=message.view or discord.utils.MISSING)
+        except discord.HTTPException as exc:
+            log.warning("cannot post the report of exam %s in %s: %s", report.round_id, target.channel, exc)
+        finally:
+            if message.view is not None:
+                message.view.stop()
+
+    async def show_play(self, target: Target, message_refs: Sequence[str], card: DuelCard | RoundCard) -> None:
+        """Edit a duel's or round's posted card into its new state (posted anew when it cannot be edited)."""
+        if self._state == WAITING:  # e.g. a challenge expired by QuizService.start() before the client logged in
+            self._spawn(self._once_live(self.show_play(target, message_refs, card)))
+            return
+        message = duel_message(card) if isinstance(card, DuelCard) else round_message(card)
+        edited = False
+        for ref in message_refs:
+            edited = await self._edit(target, ref, message, "update the duel or round card") or edited
+        if not edited:
+            await self._post(target, message)
+
+    async def post_play(self, target: Target, card: DuelCard | StandingsCard) -> None:
+        """Post a duel's result or a round's standings in the channel."""
+        if self._state == WAITING:
+            self._spawn(self._once_live(self.post_play(target, card)))
+            return
+        await self._post(target, duel_result_message(card) if isinstance(card, DuelCard) else standings_message(card))
+
+    async def _once_live(self, work: Coroutine[Any, Any, None]) -> None:
+        await self._live.wait()
+        await work
+
     # ---- lifecycle ---------------------------------------------------------------------------------------------
 
     def start(self) -> None:
         """The client is logged in: run what was asked before, and start the pending count edits."""
         self._state = LIVE
+        self._live.set()
         backlog, self._backlog = self._backlog, []
         for target, refs, card in backlog:
             self._spawn(self._reveal(target, refs, card))

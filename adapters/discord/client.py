@@ -14,7 +14,10 @@ import discord
 from adapters.discord.chat import EDIT_INTERVAL, DiscordChat
 from adapters.discord.commands import QuizTree, SyncState, install, sync_if_changed
 from adapters.discord.components import DYNAMIC_ITEMS
+from adapters.discord.exam import ExamHandlers, ExamItem, install_exam
 from adapters.discord.handlers import Handlers
+from adapters.discord.play import PlayHandlers, PlayItem, install_play
+from adapters.discord.report_button import ReportControl
 from bot.service import QuizService
 
 log = logging.getLogger(__name__)
@@ -56,10 +59,14 @@ class QuizClient(discord.Client):
         self.guild_ids = list(guild_ids)
         self.sync_state = SyncState(sync_state)
         install(self.tree, self.handlers, service.bank)
+        self.exam_handlers = ExamHandlers(self.handlers)
+        install_exam(self.tree, self.exam_handlers)
+        self.play_handlers = PlayHandlers(self.handlers)
+        install_play(self.tree, self.play_handlers, [(d.id, d.name) for d in service.bank.exam.domains])
 
     async def setup_hook(self) -> None:
         """After login: register the persistent controls, sync changed commands, log the invite link."""
-        self.add_dynamic_items(*DYNAMIC_ITEMS)
+        self.add_dynamic_items(*DYNAMIC_ITEMS, ExamItem, ReportControl, PlayItem)
         application_id = self.application_id
         if application_id is None:  # pragma: no cover - login always fetches the application
             raise RuntimeError("Discord did not tell the application id")

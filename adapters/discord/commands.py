@@ -13,9 +13,12 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from adapters.discord.byo import install as install_byo
 from adapters.discord.handlers import FAILED, Handlers
+from adapters.discord.plan_commands import install_plan
+from adapters.discord.progress_commands import install_progress
 from bot.bank import Bank
-from bot.commands import MAX_QUIZ, MIN_QUIZ, PERIODS, SCOPES
+from bot.commands import BOARD_SCOPES, CHARTS, MAX_QUIZ, MIN_QUIZ, PERIODS, SCOPES
 
 log = logging.getLogger(__name__)
 
@@ -86,21 +89,45 @@ def install(tree: QuizTree, handlers: Handlers, bank: Bank) -> None:
     async def stop(interaction: discord.Interaction) -> None:
         await handlers.stop(interaction)
 
-    @tree.command(name="stats", description="Accuracy per domain and task statement.")
-    @app_commands.describe(member="Whose stats to show (default: yours)")
-    async def stats(interaction: discord.Interaction, member: discord.Member | discord.User | None = None) -> None:
-        await handlers.stats(interaction, member)
-
-    @tree.command(name="leaderboard", description="Top 10 by points, with accuracy and answered counts.")
+    @tree.command(name="stats", description="Accuracy per domain and task, trend, streaks and a readiness estimate.")
     @app_commands.describe(
-        scope="This channel (default) or the whole server", period="All time (default), week or month"
+        member="Whose stats to show (default: yours)",
+        group="The whole channel (or server, with scope) instead of one member",
+        scope="For group stats: this channel (default) or the whole server",
+        chart="A chart instead of text: accuracy by domain, or progress over time",
     )
     @app_commands.choices(
         scope=[app_commands.Choice(name=n, value=n) for n in SCOPES],
+        chart=[app_commands.Choice(name=n, value=n) for n in CHARTS],
+    )
+    async def stats(
+        interaction: discord.Interaction,
+        member: discord.Member | discord.User | None = None,
+        group: bool = False,
+        scope: str = "channel",
+        chart: str | None = None,
+    ) -> None:
+        await handlers.stats(interaction, member, group=group, scope=scope, chart=chart)
+
+    @tree.command(name="leaderboard", description="Top 10 by points, with accuracy, answered counts and your rank.")
+    @app_commands.describe(
+        scope="This channel (default), the whole server, or global (opted-in members)",
+        period="All time (default), this week, month or season",
+        page="Page number (10 members a page)",
+    )
+    @app_commands.choices(
+        scope=[app_commands.Choice(name=n, value=n) for n in BOARD_SCOPES],
         period=[app_commands.Choice(name=n, value=n) for n in PERIODS],
     )
-    async def leaderboard(interaction: discord.Interaction, scope: str = "channel", period: str = "all") -> None:
-        await handlers.leaderboard(interaction, scope, period)
+    async def leaderboard(
+        interaction: discord.Interaction,
+        scope: str = "channel",
+        period: str = "all",
+        page: app_commands.Range[int, 1, 1000] = 1,
+    ) -> None:
+        await handlers.leaderboard(interaction, scope, period, page)
+
+    install_progress(tree, handlers)
 
     admin = app_commands.Group(
         name="quizadmin",
@@ -120,7 +147,102 @@ def install(tree: QuizTree, handlers: Handlers, bank: Bank) -> None:
     ) -> None:
         await handlers.settings(interaction, timezone, reveal)
 
+    install_schedule(admin, handlers, bank)
+    install_byo(admin, handlers)
+    install_plan(tree, admin, handlers)  # /plan and /quizadmin plan (bot.study_plans)
     tree.add_command(admin)
+
+
+def install_schedule(admin: app_commands.Group, handlers: Handlers, bank: Bank) -> None:
+    """`/quizadmin schedule add|list|next|pause|resume|edit|delete`: the core's `schedule` command, option by option."""
+    group = app_commands.Group(name="schedule", description="Scheduled questions of the day and drills.", parent=admin)
+    domains = [app_commands.Choice(name=f"{d.id} {d.name}"[:100], value=d.id) for d in bank.exam.domains]
+    rule_help = {
+        "at": "Time of day to post, HH:MM",
+        "timezone": "IANA name, e.g. Europe/Berlin (default: the channel's)",
+        "days": "mon-fri, mon,wed,fri, daily …",
+        "reveal": "A time (18:00) or a delay (8h, 90m)",
+        "count": "Questions per drill (1-10)",
+        "domain": "Only questions of this domain",
+        "task": "Only questions of this task statement (1.2 or 1.2-lambda)",
+        "focus": "weak: the group's weakest tasks first",
+        "mention": "A role to mention with each post",
+    }
+
+    def options(**given: object) -> dict[str, str]:
+        found = {k: str(v) for k, v in given.items() if v is not None and k != "mention"}
+        if "timezone" in found:
+            found["tz"] = found.pop("timezone")
+        role = given.get("mention")
+        if isinstance(role, discord.Role):
+            found["mention"] = role.mention
+        return found
+
+    @group.command(name="add", description="Schedule a question of the day or a drill in this channel.")
+    @app_commands.describe(kind="What to post", **rule_help)
+    @app_commands.choices(
+        kind=[app_commands.Choice(name=n, value=v) for n, v in (("question of the day", "qotd"), ("drill", "drill"))],
+        domain=domains,
+        focus=[app_commands.Choice(name=n, value=v) for n, v in (("weakest tasks first", "weak"), ("all", "all"))],
+    )
+    async def add(
+        interaction: discord.Interaction,
+        kind: str,
+        at: str,
+        timezone: str | None = None,
+        days: str | None = None,
+        reveal: str | None = None,
+        count: app_commands.Range[int, 1, 10] | None = None,
+        domain: str | None = None,
+        task: str | None = None,
+        focus: str | None = None,
+        mention: discord.Role | None = None,
+    ) -> None:
+        given = options(
+            at=at, timezone=timezone, days=days, reveal=reveal, count=count, domain=domain, task=task, focus=focus,
+            mention=mention,
+        )
+        await handlers.schedule(interaction, ["add", kind], given)
+
+    @group.command(name="edit", description="Change a schedule of this channel.")
+    @app_commands.describe(id="The schedule's number (see list)", **rule_help)
+    @app_commands.choices(domain=domains)
+    async def edit(
+        interaction: discord.Interaction,
+        id: int,
+        at: str | None = None,
+        timezone: str | None = None,
+        days: str | None = None,
+        reveal: str | None = None,
+        count: app_commands.Range[int, 1, 10] | None = None,
+        domain: str | None = None,
+        task: str | None = None,
+        focus: str | None = None,
+        mention: discord.Role | None = None,
+    ) -> None:
+        given = options(
+            at=at, timezone=timezone, days=days, reveal=reveal, count=count, domain=domain, task=task, focus=focus,
+            mention=mention,
+        )
+        await handlers.schedule(interaction, ["edit", str(id)], given)
+
+    @group.command(name="list", description="This channel's schedules and their next posts.")
+    async def list_(interaction: discord.Interaction) -> None:
+        await handlers.schedule(interaction, ["list"], {})
+
+    @group.command(name="next", description="The next five posts in this channel (or of one schedule).")
+    @app_commands.describe(id="Only this schedule")
+    async def next_(interaction: discord.Interaction, id: int | None = None) -> None:
+        await handlers.schedule(interaction, ["next"] + ([str(id)] if id is not None else []), {})
+
+    def by_id(action: str, text: str) -> None:
+        @group.command(name=action, description=f"{text} a schedule of this channel.")
+        @app_commands.describe(id="The schedule's number (see list)")
+        async def change(interaction: discord.Interaction, id: int) -> None:
+            await handlers.schedule(interaction, [action, str(id)], {})
+
+    for action, text in (("pause", "Pause"), ("resume", "Resume"), ("delete", "Delete")):
+        by_id(action, text)
 
 
 # ---- syncing -----------------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import discord
 
 from adapters.discord.chat import DiscordChat
 from adapters.discord.client import QuizClient
+from adapters.discord.sharding import ShardedQuizClient, sharding
 from bot.service import QuizService
 from bot.settings import Settings
 
@@ -25,11 +26,14 @@ class DiscordDoor:
         if settings.discord_token is None:
             raise ValueError("QUIZBOT_DISCORD_TOKEN is not set")
         self._token = settings.discord_token
-        self.client = QuizClient(
+        shard_options = sharding(settings)  # AutoShardedClient when QUIZBOT_DISCORD_SHARDS is set
+        client_class = ShardedQuizClient if shard_options else QuizClient
+        self.client = client_class(
             service,
             sync_state=settings.data_dir / SYNC_STATE_FILE,
             guild_ids=settings.discord_guild_ids,
             admin_ids=settings.admin_ids,
+            **shard_options,
             **client_options,
         )
         self.port: DiscordChat = self.client.chat

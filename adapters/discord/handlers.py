@@ -11,10 +11,11 @@ import discord
 from discord import app_commands
 
 from adapters.discord import render
+from adapters.discord.byo import ByoHandlers
 from adapters.discord.replies import ACK_BUDGET, Reply, invoker, message_ref, target, user_ref
 from bot import component_ids
 from bot.cards import RevealCard
-from bot.commands import Command
+from bot.commands import Command, stats_request
 from bot.models import UserRef
 from bot.service import QuizError, QuizService
 
@@ -27,7 +28,7 @@ CHOICE_LIMIT = 25  # Discord shows at most 25 autocomplete choices
 CHOICE_NAME_LIMIT = 100
 
 
-class Handlers:
+class Handlers(ByoHandlers):
     """Every slash command and component click quizbot answers on Discord."""
 
     def __init__(self, service: QuizService, admin_ids: Collection[str] = (), ack_budget: float = ACK_BUDGET) -> None:
@@ -126,18 +127,32 @@ class Handlers:
             summary = await reply.call(self.service.stop_quiz(self._user(interaction)))
             await reply.send(render.summary(summary))
 
-    async def stats(self, interaction: discord.Interaction, member: discord.Member | discord.User | None) -> None:
-        """/stats [member]: accuracy per domain and task, privately."""
+    async def stats(
+        self,
+        interaction: discord.Interaction,
+        member: discord.Member | discord.User | None,
+        group: bool = False,
+        scope: str = "channel",
+        chart: str | None = None,
+    ) -> None:
+        """/stats [member] [group] [scope] [chart]: progress privately, as text or a PNG attachment."""
         reply = self._reply(interaction, ephemeral=True)
         async with self._guard(reply):
-            who = user_ref(member) if member is not None else self._user(interaction)
-            await reply.send(render.stats(await reply.call(self.service.stats(who))))
+            options = {"scope": scope, **({"chart": chart} if chart else {})}
+            request = stats_request(Command("stats", ["group"] if group else [], options))
+            who = user_ref(member) if member is not None else None
+            card = await reply.call(
+                self.service.stats_command(self._user(interaction), target(interaction), request, member=who)
+            )
+            await reply.send(render.card(card))
 
-    async def leaderboard(self, interaction: discord.Interaction, scope: str = "channel", period: str = "all") -> None:
-        """/leaderboard [scope] [period]: top members, for everyone to see (options re-checked by the core)."""
+    async def leaderboard(
+        self, interaction: discord.Interaction, scope: str = "channel", period: str = "all", page: int = 1
+    ) -> None:
+        """/leaderboard [scope] [period] [page]: a board for everyone to see (options re-checked by the core)."""
         reply = self._reply(interaction, ephemeral=False)
         async with self._guard(reply):
-            command = Command("leaderboard", options={"scope": scope, "period": period})
+            command = Command("leaderboard", options={"scope": scope, "period": period, "page": str(page)})
             card = await reply.call(self.service.execute(self._user(interaction), target(interaction), command))
             await reply.send(render.card(card))
 
@@ -156,6 +171,14 @@ class Handlers:
             card = await reply.call(
                 self.service.execute(self._user(interaction), target(interaction), Command("settings", [], options))
             )
+            await reply.send(render.card(card))
+
+    async def schedule(self, interaction: discord.Interaction, args: list[str], options: dict[str, str]) -> None:
+        """/quizadmin schedule …: the core checks the admin flag and every value; the answer is private."""
+        reply = self._reply(interaction, ephemeral=True)
+        async with self._guard(reply):
+            command = Command("schedule", args, options)
+            card = await reply.call(self.service.execute(self._user(interaction), target(interaction), command))
             await reply.send(render.card(card))
 
     def task_choices(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
@@ -190,7 +213,12 @@ class Handlers:
                 )
             )
             if result.feedback is None:
-                await reply.send(render.notice(result.message))
+                if result.next_card is not None:  # a duel: the next private question replaces the answered one
+                    await reply.replace(render.question(result.next_card.model_copy(update={"note": result.message})))
+                elif on_quiz_card:
+                    await reply.replace(render.notice(result.message))
+                else:
+                    await reply.send(render.notice(result.message))
                 return
             if on_quiz_card:
                 await reply.replace(render.feedback(result))

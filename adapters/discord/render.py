@@ -9,13 +9,17 @@ from zoneinfo import ZoneInfo
 import discord
 
 from adapters.discord import components
+from adapters.discord.progress_render import chart_file, leaderboard_extra, progress_fields
+from adapters.discord.report_button import report_view
 from bot.cards import (
     AnswerResult,
+    ChartCard,
     HelpCard,
     LeaderboardCard,
     QuestionCard,
     QuizSummary,
     RevealCard,
+    ScheduleCard,
     SettingsCard,
     StatsCard,
 )
@@ -39,17 +43,41 @@ WRONG_COLOR = discord.Colour(0xE74C3C)
 NEUTRAL_COLOR = discord.Colour(0x95A5A6)
 ELLIPSIS = "…"
 _NUMBER = {2: "two", 3: "three", 4: "four", 5: "five"}
-_KIND = {RoundKind.QOTD: "Question of the day", RoundKind.QUIZ: "Quiz", RoundKind.DRILL: "Drill"}
+_KIND = {
+    RoundKind.QOTD: "Question of the day",
+    RoundKind.QUIZ: "Quiz",
+    RoundKind.DRILL: "Drill",
+    RoundKind.GROUP: "Round",
+    RoundKind.DUEL: "Duel",
+}
 # How each core command is typed on Discord (the core's usage strings describe the text grammar).
 SLASH_USAGE = {
     "help": "/help",
     "qotd": "/qotd",
     "quiz": "/quiz count:<1-65> domain:<domain> task:<task>",
     "stop": "/stop (or the Stop button)",
-    "stats": "/stats [member]",
-    "leaderboard": "/leaderboard",
+    "stats": "/stats [member] [group] [scope] [chart]",
+    "leaderboard": "/leaderboard [scope] [period] [page]",
+    "review": "/review [count]",
+    "drill": "/drill [count]",
+    "optin": "/optin",
+    "optout": "/optout",
     "reveal": "/quizadmin reveal",
     "settings": "/quizadmin settings [timezone:Area/City] [reveal:HH:MM]",
+    "exam": "/exam [action:full|short|resume|history]",
+    "schedule": "/quizadmin schedule add|list|next|pause|resume|edit|delete",
+    "answer": "the buttons under a drill's cards",
+    "duel": "/duel member: count: domain: seconds: (then Play or Leave on its card)",
+    "accept": "the Accept button on a duel card",
+    "decline": "the Decline button on a duel card",
+    "ratings": "/ratings",
+    "round": "/round count: domain: seconds: speed:",
+    "join": "the Join button on a round card",
+    "report": "the Report button under any reveal or feedback",
+    "reports": "/quizadmin reports",
+    "hide": "/quizadmin hide question:ID",
+    "unhide": "/quizadmin unhide question:ID",
+    "bank": "/quizadmin bank-import file:… · /quizadmin bank action:list|use|disable|enable|export",
 }
 
 
@@ -60,6 +88,7 @@ class Message:
     content: str | None = None
     embeds: list[discord.Embed] = field(default_factory=list)
     view: discord.ui.View | None = None
+    files: list[discord.File] = field(default_factory=list)
 
 
 # ---- questions ---------------------------------------------------------------------------------------------------
@@ -67,7 +96,7 @@ class Message:
 
 def question(card: QuestionCard) -> Message:
     """A question with its option texts in the embed and one control per letter (or a choose-N menu)."""
-    return Message(embeds=[question_embed(card)], view=question_view(card))
+    return Message(content=card.note, embeds=[question_embed(card)], view=question_view(card))
 
 
 def question_embed(card: QuestionCard) -> discord.Embed:
@@ -79,6 +108,8 @@ def question_embed(card: QuestionCard) -> discord.Embed:
         lines.append(f"Choose {_NUMBER.get(card.choose, card.choose)}: pick {card.choose} letters in the menu.")
     if card.kind is RoundKind.QOTD and card.closes_at is not None:
         lines.append(f"Answer privately below; the answer is revealed at {reveal_time(card)} (<t:{_unix(card)}:R>).")
+    if card.kind in (RoundKind.GROUP, RoundKind.DUEL) and card.closes_at is not None:
+        lines.append(f"⏱️ Time is up <t:{_unix(card)}:R>; answers are private.")  # a timestamp, not per-second edits
     footer = [f"Task {card.task} {card.task_name}", card.question_id]
     if card.kind is RoundKind.QOTD:
         footer.insert(0, f"{card.answered_count} answered")
@@ -138,6 +169,8 @@ def _question_title(card: QuestionCard) -> str:
 def reveal(card: RevealCard) -> Message:
     """The public reveal: key, share per option and every option's explanation; the controls are removed."""
     head = f"{card.stem}\n\n**Answer: {_letters(card.key)}** · {card.answers} answer{'s' if card.answers != 1 else ''}"
+    if card.streaks:
+        head += "\n🔥 " + ", ".join(f"{name} {days} days in a row" for name, days in card.streaks)
     fields = []
     for o in card.options:
         share = f" · {100 * o.share(card.answers):.0f}% ({o.count})" if card.answers else ""
@@ -149,7 +182,7 @@ def reveal(card: RevealCard) -> Message:
         footer=f"Task {card.task} · {card.question_id}",
         colour=REVEAL_COLOR,
     )
-    return Message(embeds=[embed])
+    return Message(embeds=[embed], view=report_view(card.question_id))  # answer controls go; Report stays
 
 
 def feedback(result: AnswerResult) -> Message:
@@ -168,7 +201,7 @@ def feedback(result: AnswerResult) -> Message:
         footer=f"Question {card.question_no} · task {card.task} · {card.question_id}",
         colour=CORRECT_COLOR if result.correct else WRONG_COLOR,
     )
-    return Message(embeds=[embed])
+    return Message(embeds=[embed], view=report_view(card.question_id))
 
 
 def _mark(correct: bool) -> str:
@@ -208,6 +241,9 @@ def stats(card: StatsCard) -> Message:
         name = f"{d.id} · {d.name} · {d.answered} answered · {_pct(d.correct, d.answered)}"
         fields.append((name, "\n".join(lines) or "No task statements."))
     text = f"{card.answered} answered, {card.correct} correct ({_pct(card.correct, card.answered)})."
+    fields += progress_fields(card)
+    if card.rating:
+        fields.append(("Duel rating", card.rating))
     return Message(embeds=[_embed(title=f"Stats for {card.user_name}", description=text, fields=fields)])
 
 
@@ -220,6 +256,7 @@ def leaderboard(card: LeaderboardCard) -> Message:
             f"**{s.rank}.** {s.name} · {s.points} pts · {_pct(s.correct, s.answered)} · {s.answered} answered"
             for s in card.lines
         )
+    text = "\n".join(part for part in (text, leaderboard_extra(card)) if part)
     return Message(embeds=[_embed(title=card.title, description=text, colour=REVEAL_COLOR)])
 
 
@@ -256,6 +293,21 @@ def card(reply: Reply) -> Message:
             return help_message(reply)
         case SettingsCard():
             return settings(reply)
+        case ChartCard():
+            return Message(content=cut(reply.caption, CONTENT_LIMIT), files=[chart_file(reply)])
+        case ScheduleCard():
+            return schedules(reply)
+
+
+def schedules(card: ScheduleCard) -> Message:
+    """A channel's schedules (rule, details, next post as a Discord timestamp) or its next run times."""
+    fields = []
+    for s in card.schedules:
+        state = f"paused: {s.note}" if s.paused else f"next <t:{int(s.next_run.timestamp())}:F>" if s.next_run else ""
+        fields.append((f"#{s.id} · {_KIND.get(s.kind, s.kind.value)} · {s.rule}", f"{s.details}\n{state}"))
+    zone = ZoneInfo(card.timezone)
+    runs = "\n".join(f"{r.astimezone(zone):%a %d %b %H:%M} {r.astimezone(zone).tzname()}" for r in card.runs)
+    return Message(embeds=[_embed(title=card.message, description=runs, fields=fields, colour=NEUTRAL_COLOR)])
 
 
 def notice(text: str) -> Message:

@@ -9,6 +9,7 @@ from typing import TypeVar
 
 import discord
 
+from adapters.discord.ack_metrics import observe_ack
 from adapters.discord.render import Message
 from bot.models import Target, UserRef
 
@@ -75,6 +76,7 @@ class Reply:
             task.cancel()
             raise
         if not done and not self.interaction.response.is_done():
+            observe_ack(self.interaction)
             if self.update:
                 await self.interaction.response.defer()
             else:
@@ -88,8 +90,13 @@ class Reply:
         response = self.interaction.response
         try:
             if not response.is_done():
+                observe_ack(self.interaction)
                 sent = await response.send_message(
-                    content=message.content, embeds=message.embeds, view=_or_missing(message.view), ephemeral=private
+                    content=message.content,
+                    embeds=message.embeds,
+                    view=_or_missing(message.view),
+                    files=message.files or discord.utils.MISSING,
+                    ephemeral=private,
                 )
                 return sent.message_id
             if self.update or (private and self._deferred_public):
@@ -101,12 +108,16 @@ class Reply:
                     content=message.content or discord.utils.MISSING,
                     embeds=message.embeds,
                     view=_or_missing(message.view),
+                    files=message.files or discord.utils.MISSING,
                     ephemeral=private,
                     wait=True,
                 )
                 return followed.id
             edited = await self.interaction.edit_original_response(
-                content=message.content, embeds=message.embeds, view=message.view
+                content=message.content,
+                embeds=message.embeds,
+                view=message.view,
+                attachments=message.files or discord.utils.MISSING,
             )
             return edited.id
         finally:

@@ -14,7 +14,15 @@ from typing import Any
 
 import aiosqlite
 
+from bot.metrics import METRICS
 from bot.models import Answer, Round, RoundKind, Tally, Target
+from bot.storage.bank_store import BankStore
+from bot.storage.exam_store import ExamStore
+from bot.storage.group_commit import GroupCommit
+from bot.storage.plan_store import PlanStore
+from bot.storage.play_store import PlayStore
+from bot.storage.progress_store import ProgressStore, add_progress
+from bot.storage.schedule_store import ScheduleStore
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -70,6 +78,21 @@ def _round(row: Any) -> Round:
     )
 
 
+def _answer_row(tally: Tally) -> tuple[Any, ...]:
+    a = tally.answer
+    return (
+        a.round_id,
+        a.question_no,
+        a.user_key,
+        a.question_id,
+        a.choice,
+        int(a.correct),
+        a.points,
+        _ts(a.answered_at),
+        a.elapsed_ms,
+    )
+
+
 def _answer(row: Any) -> Answer:
     return Answer(
         round_id=row["round_id"],
@@ -84,33 +107,46 @@ def _answer(row: Any) -> Answer:
     )
 
 
-class SqliteRepository:
+class SqliteRepository(ProgressStore, ExamStore, ScheduleStore, BankStore, PlayStore, PlanStore):
     """Repository on a SQLite file; open with `await SqliteRepository.open(path)`."""
 
     def __init__(self, db: aiosqlite.Connection) -> None:
         self._db = db
         # One connection serves every coroutine: a write transaction must not interleave with another's statements.
         self._write = asyncio.Lock()
+        self._group: GroupCommit | None = None  # opt-in batching of concurrent answers (bot.storage.group_commit)
 
     @classmethod
-    async def open(cls, path: Path, synchronous: str = "NORMAL") -> SqliteRepository:
-        """Open (creating) the database file and bring its schema up to date."""
+    async def open(cls, path: Path, synchronous: str = "NORMAL", *, group_commit_ms: float = 0) -> SqliteRepository:
+        """Open (creating) the database file and bring its schema up to date; `group_commit_ms` > 0 batches answers."""
         path.parent.mkdir(parents=True, exist_ok=True)
         db = await aiosqlite.connect(path, isolation_level=None)
         db.row_factory = aiosqlite.Row
-        for pragma in (
-            "PRAGMA journal_mode=WAL",
-            f"PRAGMA synchronous={'FULL' if synchronous.upper() == 'FULL' else 'NORMAL'}",
-            f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
-            "PRAGMA foreign_keys=ON",
-        ):
-            await db.execute(pragma)
-        repo = cls(db)
-        await repo.migrate()
+        try:
+            # busy_timeout first: switching to WAL needs a lock that another process opening the file may hold.
+            for pragma in (
+                f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
+                "PRAGMA journal_mode=WAL",
+                f"PRAGMA synchronous={'FULL' if synchronous.upper() == 'FULL' else 'NORMAL'}",
+                "PRAGMA foreign_keys=ON",
+            ):
+                await db.execute(pragma)
+            repo = cls(db)
+            await repo.migrate()
+        except BaseException:
+            await db.close()  # an unclosed aiosqlite connection keeps its worker thread, and the process, alive
+            raise
+        if group_commit_ms > 0:
+            window = group_commit_ms / 1000
+            repo._group = GroupCommit(
+                repo._transaction, repo._add_to_aggregates, repo._record_answer_alone, _answer_row, window
+            )
         return repo
 
     async def close(self) -> None:
-        """Release the connection."""
+        """Release the connection (answers still queued for a group commit are committed first)."""
+        if self._group is not None:
+            await self._group.close()
         await self._db.close()
 
     @asynccontextmanager
@@ -187,9 +223,8 @@ class SqliteRepository:
         return found
 
     async def _one_round(self, sql: str, params: Sequence[Any]) -> Round | None:
-        async with self._db.execute(sql, params) as cur:
-            row = await cur.fetchone()
-        return _round(row) if row else None
+        rows = list(await self._db.execute_fetchall(sql, params))  # one thread hop, not three (hot path)
+        return _round(rows[0]) if rows else None
 
     async def get_round(self, round_id: int) -> Round | None:
         """A round by id."""
@@ -228,20 +263,32 @@ class SqliteRepository:
                 await self._add_to_aggregates(db, tally)
             return True
 
-    async def add_message_ref(self, round_id: int, ref: str) -> None:
-        """Remember where a round's card was posted."""
+    async def add_message_ref(self, round_id: int, ref: str, question_no: int = 1) -> None:
+        """Remember where a round's card (of one question) was posted."""
         async with self._transaction() as db:
             await db.execute(
-                "INSERT INTO round_messages (round_id, ref) VALUES (?, ?) ON CONFLICT DO NOTHING", (round_id, ref)
+                "INSERT INTO round_messages (round_id, ref, question_no) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                (round_id, ref, question_no),
             )
 
-    async def message_refs(self, round_id: int) -> list[str]:
-        """Where a round's card was posted."""
-        async with self._db.execute("SELECT ref FROM round_messages WHERE round_id = ? ORDER BY ref", (round_id,)) as c:
-            return [r[0] for r in await c.fetchall()]
+    async def message_refs(self, round_id: int, question_no: int | None = None) -> list[str]:
+        """Where a round's cards (or, with `question_no`, that question's cards) were posted."""
+        sql, params = "SELECT ref FROM round_messages WHERE round_id = ?", [round_id]
+        if question_no is not None:
+            sql, params = sql + " AND question_no = ?", [round_id, question_no]
+        return [r[0] for r in await self._db.execute_fetchall(sql + " ORDER BY ref", params)]
 
     async def record_answer(self, tally: Tally, count_now: bool = True) -> bool:
         """Insert an answer (and with `count_now` its aggregates) in one transaction; False if it was there."""
+        if self._group is not None:
+            recorded = await self._group.submit(tally, count_now)
+        else:
+            recorded = await self._record_answer_alone(tally, count_now)
+        if recorded:
+            METRICS.answers_recorded.inc()
+        return recorded
+
+    async def _record_answer_alone(self, tally: Tally, count_now: bool) -> bool:
         answer = tally.answer
         async with self._transaction() as db:
             cur = await db.execute(
@@ -283,6 +330,7 @@ class SqliteRepository:
             "ON CONFLICT (user_key, task) DO UPDATE SET answered = answered + 1, correct = correct + excluded.correct",
             (answer.user_key, tally.task, correct),
         )
+        await add_progress(db, tally)  # streaks, trends, group accuracy and the review card (bot.progress, bot.review)
 
     async def get_answer(self, round_id: int, question_no: int, user_key: str) -> Answer | None:
         """One member's answer to one question of a round."""
@@ -299,16 +347,16 @@ class SqliteRepository:
         if user_key is not None:
             sql += " AND user_key = ?"
             params.append(user_key)
-        async with self._db.execute(sql + " ORDER BY question_no, answered_at", params) as cur:
-            return [_answer(r) for r in await cur.fetchall()]
+        return [_answer(r) for r in await self._db.execute_fetchall(sql + " ORDER BY question_no, answered_at", params)]
 
     async def answer_count(self, round_id: int, question_no: int) -> int:
         """How many answered a question of a round."""
-        async with self._db.execute(
-            "SELECT COUNT(*) FROM answers WHERE round_id = ? AND question_no = ?", (round_id, question_no)
-        ) as cur:
-            row = await cur.fetchone()
-        return int(row[0]) if row else 0
+        rows = list(
+            await self._db.execute_fetchall(
+                "SELECT COUNT(*) FROM answers WHERE round_id = ? AND question_no = ?", (round_id, question_no)
+            )
+        )
+        return int(rows[0][0]) if rows else 0
 
     async def used_question_ids(self, target: Target, kind: RoundKind) -> list[str]:
         """Questions already asked in a channel in rounds of a kind, newest round first."""
@@ -321,24 +369,28 @@ class SqliteRepository:
 
     async def task_stats(self, user_key: str) -> dict[str, tuple[int, int]]:
         """A member's (answered, correct) per task id."""
-        async with self._db.execute(
+        rows = await self._db.execute_fetchall(
             "SELECT task, answered, correct FROM task_stats WHERE user_key = ?", (user_key,)
-        ) as cur:
-            return {r[0]: (r[1], r[2]) for r in await cur.fetchall()}
+        )
+        return {r[0]: (r[1], r[2]) for r in rows}
 
     async def leaderboard(
         self, scope: str, period: str, limit: int, offset: int = 0
     ) -> list[tuple[str, int, int, int]]:
         """(user_key, points, answered, correct) rows of a scope and period, best first."""
-        async with self._db.execute(
+        rows = await self._db.execute_fetchall(
             "SELECT user_key, points, answered, correct FROM scores WHERE scope = ? AND period = ? "
             "ORDER BY points DESC, correct DESC, answered ASC, user_key LIMIT ? OFFSET ?",
             (scope, period, limit, offset),
-        ) as cur:
-            return [(r[0], r[1], r[2], r[3]) for r in await cur.fetchall()]
+        )
+        return [(r[0], r[1], r[2], r[3]) for r in rows]
 
     async def remember_member(self, user_key: str, name: str) -> None:
         """Store a member's display name."""
+        # Every answer passes here: a read skips the write transaction when the name is already stored as it is.
+        known = list(await self._db.execute_fetchall("SELECT name FROM members WHERE user_key = ?", (user_key,)))
+        if known and known[0][0] == name:
+            return
         async with self._transaction() as db:
             await db.execute(
                 "INSERT INTO members (user_key, name) VALUES (?, ?) "
@@ -356,8 +408,8 @@ class SqliteRepository:
 
     async def get_settings(self, scope: str) -> dict[str, str]:
         """Settings stored for a scope."""
-        async with self._db.execute("SELECT key, value FROM settings WHERE scope = ?", (scope,)) as cur:
-            return {r[0]: r[1] for r in await cur.fetchall()}
+        rows = await self._db.execute_fetchall("SELECT key, value FROM settings WHERE scope = ?", (scope,))
+        return {r[0]: r[1] for r in rows}
 
     async def set_settings(self, scope: str, values: Mapping[str, str]) -> None:
         """Store settings for a scope."""

@@ -55,5 +55,5 @@ def test_next_local_time_is_after_and_within_two_days(offset: int, at: time, tz:
 def test_local_day_and_periods_follow_the_timezone() -> None:
     late = datetime(2026, 11, 29, 23, 30, tzinfo=UTC)  # Sunday night in UTC, Monday in Berlin
     assert local_date(late, BERLIN).isoformat() == "2026-11-30"
-    assert period_keys(late, ZoneInfo("UTC")) == ["all", "w:2026-W48", "m:2026-11"]
-    assert period_keys(late, BERLIN) == ["all", "w:2026-W49", "m:2026-11"]
+    assert period_keys(late, ZoneInfo("UTC")) == ["all", "w:2026-W48", "m:2026-11", "s:2026-Q4"]
+    assert period_keys(late, BERLIN) == ["all", "w:2026-W49", "m:2026-11", "s:2026-Q4"]

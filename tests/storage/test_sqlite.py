@@ -1,4 +1,4 @@
-"""SqliteRepository on a real file: migrations, idempotent writes, concurrent answers, aggregates."""
+"""The Repository contract on SQLite and PostgreSQL (conftest.py): migrations, idempotent writes, aggregates."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.models import Answer, RoundKind, Tally, Target
+from bot.storage.postgres import PostgresRepository
 from bot.storage.sqlite import SqliteRepository, migrations
 
 T0 = datetime(2026, 11, 23, 9, tzinfo=UTC)
@@ -145,9 +146,10 @@ async def test_aggregates_match_a_recount_of_the_answers(
 
 
 async def test_leaderboard_query_reads_the_scores_table_only(repo: SqliteRepository) -> None:
+    explain = "EXPLAIN" if isinstance(repo, PostgresRepository) else "EXPLAIN QUERY PLAN"
     plan = await (
         await repo._db.execute(
-            "EXPLAIN QUERY PLAN SELECT user_key, points, answered, correct FROM scores WHERE scope = ? AND period = ? "
+            f"{explain} SELECT user_key, points, answered, correct FROM scores WHERE scope = ? AND period = ? "
             "ORDER BY points DESC, correct DESC, answered ASC, user_key LIMIT 10",
             ("ch", "all"),
         )

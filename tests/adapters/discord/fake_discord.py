@@ -67,6 +67,7 @@ class RecordedRequest:
     json: Any
     headers: dict[str, str]
     status: int = 0
+    files: dict[str, bytes] = dataclasses.field(default_factory=dict)  # multipart attachments by form name
 
     def __repr__(self) -> str:  # compact for assertion messages
         return f"<{self.method} {self.path} q={self.query} json={self.json!r} -> {self.status}>"
@@ -148,6 +149,9 @@ class FakeDiscord:
         self.global_commands: list[Json] = []
         self.guild_commands: dict[int, list[Json]] = {}
         self.messages: dict[int, Json] = {}
+        self.dm_channels: dict[int, int] = {}  # user id -> the DM channel the bot opened with them
+        self.nonces: dict[tuple[int, str], int] = {}  # (channel, nonce) -> message id, for enforce_nonce
+        self.uploads: dict[str, bytes] = {}  # attachment files members "uploaded", served at /attachments/{id}
         self._original_by_token: dict[str, int] = {}
         self._followups_by_token: dict[str, list[int]] = {}
         self._interactions: dict[int, Json] = {}  # interaction id -> payload we sent
@@ -182,6 +186,7 @@ class FakeDiscord:
         r.add_get(f"/api/v{v}/gateway", self._get_gateway)
         r.add_get(f"/api/v{v}/gateway/bot", self._get_gateway_bot)
         r.add_get(f"/api/v{v}/users/@me", self._get_me)
+        r.add_post(f"/api/v{v}/users/@me/channels", self._open_dm)
         r.add_get(f"/api/v{v}/oauth2/applications/@me", self._get_application)
         r.add_get(f"/api/v{v}/applications/@me", self._get_application)
         r.add_get(f"/api/v{v}/applications/{{app_id}}/commands", self._get_commands)
@@ -196,6 +201,7 @@ class FakeDiscord:
         r.add_post(f"/api/v{v}/channels/{{cid}}/messages", self._channel_send)
         r.add_patch(f"/api/v{v}/channels/{{cid}}/messages/{{mid}}", self._channel_edit)
         r.add_delete(f"/api/v{v}/channels/{{cid}}/messages/{{mid}}", self._channel_delete)
+        r.add_get("/attachments/{aid}", self._attachment)
         r.add_route("*", "/{tail:.*}", self._not_found)
 
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
@@ -423,7 +429,7 @@ class FakeDiscord:
             payload["authorizing_integration_owners"] = {"0": str(self.guild_id)}
             payload["context"] = 0  # GUILD
         else:
-            dm_id = self.snowflake()
+            dm_id = self.dm_channels.get(user_id) or self.snowflake()  # the bot's DM with them, once opened
             payload["channel_id"] = str(dm_id)
             payload["channel"] = {
                 "id": str(dm_id),
@@ -617,12 +623,14 @@ class FakeDiscord:
         if request.path in ("/", "/gateway"):
             return await handler(request)
         body: Any = None
+        files: dict[str, bytes] = {}
         ctype = request.headers.get("Content-Type", "")
         if request.can_read_body:
             if ctype.startswith("multipart/"):
                 form = await request.post()
                 raw = form.get("payload_json")
                 body = json.loads(raw) if isinstance(raw, str) else None
+                files = {k: v.file.read() for k, v in form.items() if isinstance(v, web.FileField)}
             else:
                 text = await request.text()
                 body = json.loads(text) if text and "json" in ctype else (text or None)
@@ -635,10 +643,11 @@ class FakeDiscord:
             query=dict(request.query),
             json=body,
             headers=dict(request.headers),
+            files=files,
         )
         self.requests.append(rec)
         auth = request.headers.get("Authorization")
-        is_webhookish = rec.path.startswith("/interactions/") or rec.path.startswith("/webhooks/")
+        is_webhookish = rec.path.startswith(("/interactions/", "/webhooks/", "/attachments/"))  # CDN: no token
         if not is_webhookish and auth != f"Bot {self.token}":
             resp: web.StreamResponse = self._json({"message": "401: Unauthorized", "code": 0}, status=401)
         else:
@@ -658,6 +667,34 @@ class FakeDiscord:
         await self._notify()
         return resp
 
+    def attachment(self, filename: str, data: bytes) -> Json:
+        """An attachment a member uploaded with a slash command (for `data.resolved.attachments`), served by us."""
+        aid = str(self.snowflake())
+        self.uploads[aid] = data
+        url = f"{self.http_base}/attachments/{aid}"
+        return {"id": aid, "filename": filename, "size": len(data), "url": url, "proxy_url": url}
+
+    def modal_submit(
+        self,
+        custom_id: str,
+        components: list[Json],
+        *,
+        user_id: int = 5555555555555555555,
+        username: str = "alice",
+        in_guild: bool = True,
+        permissions: str = MEMBER_PERMISSIONS,
+    ) -> Json:
+        """INTERACTION_CREATE payload for a MODAL_SUBMIT (type 5) with the submitted components' values."""
+        payload = self._interaction_base(
+            5, user_id=user_id, username=username, in_guild=in_guild, permissions=permissions
+        )
+        payload["data"] = {"custom_id": custom_id, "components": components}
+        return payload
+
+    async def _attachment(self, request: web.Request) -> web.Response:
+        data = self.uploads.get(request.match_info["aid"])
+        return web.Response(body=data) if data is not None else web.Response(status=404)
+
     async def _not_found(self, request: web.Request) -> web.Response:
         return self._json(
             {"message": f"404: Not Found (fake has no route for {request.method} {request.path})", "code": 0}, 404
@@ -673,6 +710,20 @@ class FakeDiscord:
                 "url": self.gateway_url,
                 "shards": 1,
                 "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 14400000, "max_concurrency": 1},
+            }
+        )
+
+    async def _open_dm(self, request: web.Request) -> web.Response:
+        """POST /users/@me/channels: the DM channel with a user (the same one on every call, as on Discord)."""
+        recipient = int((request[_BODY] or {})["recipient_id"])
+        channel_id = self.dm_channels.setdefault(recipient, self.snowflake())
+        return self._json(
+            {
+                "id": str(channel_id),
+                "type": 1,
+                "recipients": [self.user(recipient, "alice")],
+                "last_message_id": None,
+                "flags": 0,
             }
         )
 
@@ -826,13 +877,23 @@ class FakeDiscord:
         if (refused := self._forbidden(request)) is not None:
             return refused
         data = request[_BODY] or {}
+        channel_id = int(request.match_info["cid"])
+        nonce = data.get("nonce")
+        if nonce is not None and data.get("enforce_nonce"):
+            # Like Discord: a repeated nonce from the same author (within a few minutes) returns the first message.
+            earlier = self.messages.get(self.nonces.get((channel_id, str(nonce)), 0))
+            if earlier is not None:
+                return self._json(earlier)
         msg = self.message(
-            channel_id=int(request.match_info["cid"]),
+            channel_id=channel_id,
             content=data.get("content") or "",
             components=data.get("components"),
             embeds=data.get("embeds"),
             flags=int(data.get("flags") or 0),
         )
+        if nonce is not None:
+            msg["nonce"] = str(nonce)
+            self.nonces[(channel_id, str(nonce))] = int(msg["id"])
         return self._json(msg)
 
     async def _channel_edit(self, request: web.Request) -> web.Response:

@@ -188,7 +188,8 @@ async def test_reveal_needs_manage_server_and_edits_the_card(
         _, done = await bot.command("quizadmin", [REVEAL], permissions=ADMIN_PERMISSIONS)
         assert done == ephemeral(f"Revealed: the answer is {key.upper()}.")
         reveal = (await card_edits(fake, card, 1))[-1]
-        assert reveal["components"] == []  # no more buttons
+        # No more answer buttons: only Report.
+        assert [c["custom_id"][:8] for row in reveal["components"] for c in row["components"]] == ["qreport:"]
         shown = embed_of(reveal)
         assert shown["title"] == "Question of the day · revealed"
         assert f"**Answer: {key.upper()}** · 2 answers" in shown["description"]

@@ -170,7 +170,10 @@ def test_reveal_time_is_shown_in_the_channel_timezone() -> None:
 def test_reveal_shows_key_share_and_every_explanation_without_controls() -> None:
     message = render.reveal(reveal_card())
     embed = message.embeds[0]
-    assert message.view is None
+    assert message.view is not None  # no answer controls; only the Report button
+    assert [c["custom_id"] for row in message.view.to_components() for c in row["components"]] == [
+        f"qreport:{reveal_card().question_id}"
+    ]
     assert embed.title == "Question of the day · revealed"
     assert embed.description == "Which queue type keeps strict order?\n\n**Answer: B** · 4 answers"
     assert [(f.name, f.value) for f in embed.fields] == [
