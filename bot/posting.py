@@ -253,7 +253,8 @@ class Posting:
         return rnd
 
     async def _pick(self, sched: Schedule, slot: str) -> list[str]:
-        pool = [(q.id, q.task) for q in self._quiz.bank.select(sched.domain, sched.task)]
+        bank = await self._quiz.bank_for(sched.target)  # the server's own/shipped choice, minus hidden questions
+        pool = [(q.id, q.task) for q in bank.select(sched.domain, sched.task)]
         asked = await self._repo.asked_in_channel(sched.target, SCHEDULED_KINDS)
         if sched.domain is None and sched.task is None:  # a running study plan steers unfiltered schedules
             planned = await self._quiz.plans.pick(sched.target, pool, asked, sched.count, slot)
@@ -265,7 +266,7 @@ class Posting:
         return rules.choose_questions(pool, asked, sched.count, random.Random(slot), accuracy).ids
 
     async def _warn_if_running_low(self, sched: Schedule, port: ChatPort) -> None:
-        pool = [q.id for q in self._quiz.bank.select(sched.domain, sched.task)]
+        pool = [q.id for q in (await self._quiz.bank_for(sched.target)).select(sched.domain, sched.task)]
         unseen = len(rules.cycle_unseen(pool, await self._repo.asked_in_channel(sched.target, SCHEDULED_KINDS)))
         low = unseen < LOW_UNSEEN
         if low == sched.low_warned:

@@ -417,7 +417,10 @@ def home_view(stats: StatsCard, rank: ScoreLine | None) -> View:
         if rank is not None
         else "No points in this workspace yet: answer the question of the day (`/quiz qotd`) to get on the board."
     )
-    starts = [("quick", "Quick quiz (5)", "quiz quick"), ("10", "Quiz (10)", "quiz 10")]
+    if stats.progress is not None:
+        progress = stats.progress
+        standing += f"\nStreak: *{progress.streak}* day(s) in a row (best {progress.best_streak})."
+    starts = [("quick", "Quick quiz (5)", "quiz quick"), ("10", "Quiz (10)", "quiz 10"), ("review", "Review", "review")]
     starts += [(f"domain_{d.id}", f"Domain {d.id}: {d.name}", f"quiz 10 domain:{d.id}") for d in stats.domains]
     blocks: list[Block] = [
         _header(f"Hi {stats.user_name}!"),

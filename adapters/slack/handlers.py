@@ -56,7 +56,7 @@ CANNOT_POST = (
 )
 # Posting fails with these when the bot is not a member of a private channel or the conversation is a DM of others.
 _NOT_POSTABLE = {"not_in_channel", "channel_not_found", "is_archived", "restricted_action"}
-_HOME_VALUE = re.compile(r"^quiz(?: (?:quick|\d{1,2}))?(?: domain:\w{1,20})?$")
+_HOME_VALUE = re.compile(r"^(?:quiz(?: (?:quick|\d{1,2}))?(?: domain:\w{1,20})?|review)$")
 _QUIZ_SHORTHAND = re.compile(r"^(?:\d+|quick|[A-Za-z][\w-]*[:=].*)$", re.IGNORECASE)
 
 Say = Callable[[Message], Awaitable[None]]

@@ -336,3 +336,17 @@ async def test_reveal_shows_the_days_streaks(
             await service.answer(member("cy"), channel, card.round_id, 1, letters)
         await run_until(clock, [scheduler], datetime(2026, 11, 23 + day, 12, tzinfo=UTC))
     assert [r[2].streaks for r in port.reveals] == [[], [("bo", 2)], [("bo", 3)]]  # cy's one day is no streak
+
+
+async def test_a_hidden_question_is_never_posted_by_a_schedule(
+    bank: Bank, repo: SqliteRepository, clock: FixedClock, channel: Target
+) -> None:
+    service, scheduler, port = build(bank, repo, clock)
+    await service.start()
+    hidden = ["1.1-app-code-0001", "2.1-authn-authz-0002"]
+    for qid in hidden:
+        await service.run(ADMIN, channel, f"hide {qid}")
+    await add(service, channel, "schedule add qotd at:09:30 tz:UTC")
+    await run_until(clock, [scheduler], clock.now() + timedelta(days=6))
+    posted = {p[1].question_id for p in port.posts}
+    assert len(port.posts) == 6 and posted == set(bank.questions) - set(hidden)

@@ -19,6 +19,7 @@ from bot.cards import (
     OptionReveal,
     OptionView,
     Outcome,
+    Progress,
     QuestionCard,
     QuizSummary,
     RevealCard,
@@ -250,9 +251,17 @@ def test_the_home_view_fits_and_offers_quiz_buttons(rank: ScoreLine | None) -> N
     assert out["type"] == "home" and len(out["blocks"]) <= blocks.MAX_VIEW_BLOCKS
     buttons = out["blocks"][2]["elements"]
     assert all(len(b["text"]["text"]) <= blocks.BUTTON_LIMIT for b in buttons)
-    assert buttons[2]["value"] == "quiz 10 domain:1"
+    assert [b["value"] for b in buttons[:4]] == ["quiz quick", "quiz 10", "review", "quiz 10 domain:1"]
     standing = out["blocks"][1]["text"]["text"]
     assert ("Rank *#2* in this workspace with *30* points." in standing) == (rank is not None)
+
+
+def test_the_home_view_shows_the_streak() -> None:
+    progress = Progress(readiness=640, pass_mark=720, confident=False, min_answers=30, domains=[], trend=[],
+                        streak=4, best_streak=9)
+    card = StatsCard(user_name="bo", answered=3, correct=2, domains=[], tasks=[], progress=progress)
+    standing = blocks.home_view(card, None).to_dict()["blocks"][1]["text"]["text"]
+    assert "Streak: *4* day(s) in a row (best 9)." in standing
 
 
 def test_a_long_help_is_split_into_sections_without_losing_a_command() -> None:

@@ -519,12 +519,14 @@ async def test_the_home_tab_shows_progress_rank_and_quiz_buttons(
     assert view["blocks"][0] == header("Hi alice!")
     assert view["blocks"][1] == section(
         "You have answered *1* questions, *100%* correct.\nRank *#1* in this workspace with *10* points."
+        "\nStreak: *1* day(s) in a row (best 1)."
     )
     start = view["blocks"][2]
     assert start["block_id"] == "home_start"
     assert [(b["action_id"], b["value"]) for b in start["elements"]] == [
         ("home_quiz_quick", "quiz quick"),
         ("home_quiz_10", "quiz 10"),
+        ("home_quiz_review", "review"),
         ("home_quiz_domain_1", "quiz 10 domain:1"),
         ("home_quiz_domain_2", "quiz 10 domain:2"),
         ("home_quiz_domain_3", "quiz 10 domain:3"),
