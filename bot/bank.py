@@ -87,6 +87,10 @@ class Bank:
         rng.shuffle(seen)
         return (fresh + seen)[:count]
 
+    def visible_in(self, view: Bank) -> Bank:
+        """This bank's questions that `view` (a server's bank, minus hidden questions) also shows."""
+        return Bank(self.exam, {k: q for k, q in self.questions.items() if k in view.questions}, self.root, self.files)
+
     def resolve_domain(self, text: str) -> Domain | None:
         """A domain by id (`2`), slug or a unique prefix of its name (`security`)."""
         wanted = text.strip().lower()

@@ -82,8 +82,10 @@ class Exams:
         clock: Clock,
         ports: Mapping[str, ChatPort],
         tally: TallyFor,
+        bank_of: Callable[[Target], Awaitable[Bank]] | None = None,
     ) -> None:
         self._bank = bank
+        self._bank_of = bank_of
         self._repo = repo
         self._scheduler = scheduler
         self._clock = clock
@@ -169,13 +171,15 @@ class Exams:
         spec = self._bank.exam
         size = spec.short_exam if short else spec
         count, minutes = size.questions, size.minutes
-        if len(self._bank.questions) < count:
+        # The exam follows the shipped manifest, so it draws from the shipped questions this server still shows.
+        pool = self._bank.visible_in(await self._bank_of(target)) if self._bank_of else self._bank
+        if len(pool.questions) < count:
             raise ExamRefused(
-                f"The question bank has {len(self._bank.questions)} questions, too few for a {count}-question exam."
+                f"The question bank has {len(pool.questions)} questions, too few for a {count}-question exam."
             )
         last = await self._repo.exam_history(user.key, 1)
         rng = random.Random(seed) if seed is not None else random.Random()
-        questions = draw(self._bank, count, rng, avoid=last[0].question_ids if last else ())
+        questions = draw(pool, count, rng, avoid=last[0].question_ids if last else ())
         await self._repo.remember_member(user.key, user.name)
         round_id = await self._repo.create_exam(
             target, user.key, [q.id for q in questions], short, now, now + timedelta(minutes=minutes)

@@ -31,16 +31,24 @@ CHART_WEEKS = 12
 PERIOD_NAMES = {"all": "all time", "week": "this week", "month": "this month", "season": "this season"}
 PERIOD_ORDER = ("all", "week", "month", "season")  # the order bot.periods.period_keys returns them
 ZoneOf = Callable[[Target], Awaitable[ZoneInfo]]
+BankOf = Callable[[Target], Awaitable[Bank]]
 
 
 class Learning:
     """Reads the progress aggregates and turns them into cards; the maths lives in bot.progress and bot.review."""
 
-    def __init__(self, bank: Bank, repo: Repository, clock: Clock, zone_of: ZoneOf) -> None:
+    def __init__(
+        self, bank: Bank, repo: Repository, clock: Clock, zone_of: ZoneOf, bank_of: BankOf | None = None
+    ) -> None:
         self.bank = bank
         self._repo = repo
         self._clock = clock
         self._zone_of = zone_of
+        self._bank_of = bank_of
+
+    async def _pool(self, target: Target) -> Bank:
+        # Reviews and drills draw from the shipped questions this server still shows (hidden ones left out).
+        return self.bank.visible_in(await self._bank_of(target)) if self._bank_of else self.bank
 
     # ---- stats ------------------------------------------------------------------------------------------------
 
@@ -144,35 +152,38 @@ class Learning:
         zone = await self._zone_of(target)
         end_of_today = _end_of_day(now, zone)
         due_today = await self._repo.due_count(user.key, end_of_today)
-        picked = [q for q in (self.bank.get(i) for i in await self._repo.due_cards(user.key, now, count)) if q]
+        pool = await self._pool(target)
+        picked = [q for q in (pool.get(i) for i in await self._repo.due_cards(user.key, now, count)) if q]
         due_now = len(picked)
         if len(picked) < count:
             carded = await self._repo.carded_questions(user.key)
             exclude = {q.id for q in picked}
-            picked += await self._weak_questions(user, count - len(picked), avoid=carded, exclude=exclude)
+            picked += await self._weak_questions(user, count - len(picked), carded, exclude, pool)
         new = len(picked) - due_now
         status = (
             f"Review: {due_today} card(s) due today, {due_now} due now; {new} new question(s) from your weakest tasks."
         )
         return picked, status
 
-    async def weak_questions(self, user: UserRef, count: int) -> list[Question]:
+    async def weak_questions(self, user: UserRef, count: int, target: Target) -> list[Question]:
         """Questions from a member's weakest tasks (lowest accuracy with enough answers, else least practised)."""
         carded = await self._repo.carded_questions(user.key)
-        return await self._weak_questions(user, count, avoid=carded, exclude=set())
+        return await self._weak_questions(user, count, carded, set(), await self._pool(target))
 
-    async def _weak_questions(self, user: UserRef, count: int, avoid: set[str], exclude: set[str]) -> list[Question]:
+    async def _weak_questions(
+        self, user: UserRef, count: int, avoid: set[str], exclude: set[str], pool: Bank
+    ) -> list[Question]:
         stats = await self._repo.task_stats(user.key)
-        stocked = [t.id for t in self.bank.exam.tasks if self.bank.select(task=t.id)]
+        stocked = [t.id for t in pool.exam.tasks if pool.select(task=t.id)]
         tasks = progress.weakest_tasks(stats, stocked, WEAKEST_SHOWN)
         rng = random.Random(f"{user.key}:{self._clock.now().isoformat()}")
-        pools = [[q for q in self.bank.pick(count, rng, task=t, avoid=avoid) if q.id not in exclude] for t in tasks]
+        pools = [[q for q in pool.pick(count, rng, task=t, avoid=avoid) if q.id not in exclude] for t in tasks]
         picked: list[Question] = []
         # Round-robin over the weakest tasks, so one task with many questions does not crowd out the others.
         while len(picked) < count and any(pools):
-            for pool in pools:
-                if pool and len(picked) < count:
-                    picked.append(pool.pop(0))
+            for queue in pools:
+                if queue and len(picked) < count:
+                    picked.append(queue.pop(0))
         return picked
 
     # ---- leaderboards -----------------------------------------------------------------------------------------

@@ -116,8 +116,8 @@ class QuizService:
         self._clock = clock
         self._defaults = defaults or Defaults()
         self._ports: dict[str, ChatPort] = {}
-        self.learning = Learning(bank, repo, clock, self._zone_of)
-        self.exams = Exams(bank, repo, scheduler, clock, self._ports, self._tally)
+        self.learning = Learning(bank, repo, clock, self._zone_of, self.bank_for)
+        self.exams = Exams(bank, repo, scheduler, clock, self._ports, self._tally, self.bank_for)
         self.schedules = Posting(self, repo, scheduler, clock, self._defaults.schedule_grace)
         self.plans = StudyPlans(self, repo, clock)  # study plans, recaps and countdowns (bot.study_plans)
         self.banks = ServerBanks(bank, repo, clock)  # per-server banks and hidden questions (bot.server_banks)
@@ -638,7 +638,7 @@ class QuizService:
 
     async def drill_weak(self, user: UserRef, target: Target, count: int) -> QuestionCard:
         """A solo quiz from the member's weakest tasks."""
-        questions = await self.learning.weak_questions(user, count)
+        questions = await self.learning.weak_questions(user, count, target)
         if not questions:
             raise QuizError("The question bank is empty, so there is nothing to drill.")
         tasks = ", ".join(sorted({q.task for q in questions}))

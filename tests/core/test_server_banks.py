@@ -179,3 +179,16 @@ async def test_health_flags_a_question_strong_members_get_wrong(service: QuizSer
     queue = await service.run(member("root", admin=True), channel, "reports")
     assert isinstance(queue, ReportsCard) and [h.question_id for h in queue.flagged] == [suspect]
     assert len(ids) == 5
+
+
+async def test_hidden_questions_stay_out_of_reviews_drills_and_exams(service: QuizService) -> None:
+    hidden = "1.1-app-code-0002"
+    await service.run(ADMIN, HERE, f"hide {hidden}")
+    for _ in range(5):  # picks are random: every draw must leave the hidden question out
+        drill = await service.learning.weak_questions(ALICE, 10, HERE)
+        review, _ = await service.learning.review_plan(ALICE, HERE, 10)
+        assert hidden not in {q.id for q in drill} | {q.id for q in review}
+    elsewhere = await service.learning.weak_questions(ALICE, 10, THERE)
+    assert hidden in {q.id for q in elsewhere}  # another server still sees it
+    with pytest.raises(QuizError, match="4 questions, too few"):
+        await service.run(ALICE, HERE, "exam short")  # the mini bank minus the hidden question
