@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
 from bot.bank_store import BankRepository
-from bot.cards import QuestionCard, RevealCard
+from bot.cards import ChartCard, QuestionCard, RevealCard
 from bot.exam import ExamRepository
 from bot.models import Answer, Round, RoundKind, Tally, Target
 from bot.plans import PlanRepository
@@ -41,6 +41,9 @@ class ChatPort(Protocol):
 
     async def post_notice(self, target: Target, text: str) -> None:
         """Tell a channel (its admins) something in one sentence; raises PostError when that is impossible."""
+
+    async def post_chart(self, target: Target, chart: ChartCard) -> None:
+        """Post a chart image with its caption in a channel (a scheduled recap); raises PostError on failure."""
 
 
 class PostError(Exception):

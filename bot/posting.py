@@ -200,7 +200,18 @@ class Posting:
             return None
         await self._repo.set_slot_state(sched.id, due, POSTED, self._clock.now(), message_ref="notice")
         log.info("schedule %s: posted plan slot %s", sched.id, rules.slot_key(sched.id, due))
+        if sched.kind is RoundKind.RECAP:
+            await self._post_recap_chart(sched, port)
         return None
+
+    async def _post_recap_chart(self, sched: Schedule, port: ChatPort) -> None:
+        # The recap's text is what counts: a chart that cannot go out is logged, and the slot stays posted.
+        try:
+            chart = await self._quiz.plans.recap_chart(sched.target)
+            if chart is not None:
+                await port.post_chart(sched.target, chart)
+        except Exception:
+            log.exception("schedule %s: the recap chart could not be posted", sched.id)
 
     async def _send_cards(self, sched: Schedule, port: ChatPort, rnd: Round, slot: str, uncertain: bool) -> str:
         first_ref = ""

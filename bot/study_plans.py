@@ -253,6 +253,11 @@ class StudyPlans:
     async def _week(self, scope: str, first: date) -> dict[str, dict[str, tuple[int, int]]]:
         return await self._repo.task_days(scope, first, first + timedelta(days=6))
 
+    async def recap_chart(self, target: Target) -> ChartCard | None:
+        """The chart that goes with this channel's weekly recap (None without a running plan)."""
+        plan = await self._repo.get_plan(target)
+        return await self._recap_chart(plan) if plan is not None else None
+
     async def _recap_chart(self, plan: StoredPlan) -> ChartCard:
         today = await self._today(plan.target)
         week = plans.week_of(plan.exam_date, plan.weeks, today)

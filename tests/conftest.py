@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -10,13 +11,15 @@ from pathlib import Path
 import pytest
 
 from bot.bank import Bank, load_bank
-from bot.cards import QuestionCard, RevealCard
+from bot.cards import ChartCard, QuestionCard, RevealCard
 from bot.exam import ExamReport
 from bot.models import Target, UserRef
 from bot.play_cards import DuelCard, RoundCard, StandingsCard
 from bot.ports import JobCall
 from bot.service import QuizService
 from bot.storage.sqlite import SqliteRepository
+
+pytest_plugins = ("tests.pg_server",)  # pg_server, pg_url: a PostgreSQL this run starts
 
 MINI_BANK = Path(__file__).parent / "data" / "mini"
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -92,6 +95,11 @@ class RecordingPort:
     async def post_notice(self, target: Target, text: str) -> None:
         self.notices.append((target, text))
 
+    charts: list[tuple[Target, ChartCard]] = field(default_factory=list)
+
+    async def post_chart(self, target: Target, chart: ChartCard) -> None:
+        self.charts.append((target, chart))
+
     # Duels and group rounds (bot.play_cards.PlayPort): board edits and posted results, in order.
     boards: list[tuple[Target, list[str], DuelCard | RoundCard]] = field(default_factory=list)
     results: list[tuple[Target, DuelCard | StandingsCard]] = field(default_factory=list)
@@ -124,8 +132,13 @@ def port() -> RecordingPort:
 
 
 @pytest.fixture
-async def repo(tmp_path: Path) -> AsyncIterator[SqliteRepository]:
-    repository = await SqliteRepository.open(tmp_path / "quizbot.sqlite3")
+async def repo(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[SqliteRepository]:
+    if os.environ.get("QUIZBOT_TEST_BACKEND") == "postgresql":  # .ci/run runs tests/core once more on PostgreSQL
+        from tests.pg_server import open_test_postgres
+
+        repository: SqliteRepository = await open_test_postgres(request)
+    else:
+        repository = await SqliteRepository.open(tmp_path / "quizbot.sqlite3")
     yield repository
     await repository.close()
 

@@ -1,17 +1,24 @@
-"""A throwaway PostgreSQL server for tests: initdb + pg_ctl in a temp dir (as `postgres` when run as root)."""
+"""A throwaway PostgreSQL server for tests (initdb + pg_ctl in a temp dir, as `postgres` when run as root); fixtures."""
 
 from __future__ import annotations
 
+import asyncio
 import glob
 import os
 import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import asyncpg
+import pytest
+
+from bot.storage.postgres import PostgresRepository
 
 
 def find_bin_dir() -> Path | None:
@@ -108,3 +115,57 @@ def _user_exists(name: str) -> bool:
     except KeyError:
         return False
     return True
+
+
+# ---- fixtures (registered by tests/conftest.py) ----
+
+TEMPLATE = "quizbot_template"
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """A PostgreSQL server with a migrated template database, for the whole run."""
+    given = os.environ.get("QUIZBOT_TEST_POSTGRES_URL")
+    if given:
+        parts = urlsplit(given)
+        server = PgServer(parts.hostname or "127.0.0.1", parts.port or 5432, parts.username or "postgres")
+    elif find_bin_dir() is None:
+        pytest.skip("PostgreSQL binaries (initdb, pg_ctl) are not installed")
+    else:
+        server = start_server()
+    try:
+        # A thread of its own: this fixture may first be requested from inside a running test loop.
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, _make_template(server)).result()
+        yield server
+    finally:
+        server.stop()
+
+
+async def _make_template(server: PgServer) -> None:
+    conn = await asyncpg.connect(server.url())
+    try:
+        await conn.execute(f"DROP DATABASE IF EXISTS {TEMPLATE}")
+        await conn.execute(f"CREATE DATABASE {TEMPLATE}")
+    finally:
+        await conn.close()
+    repo = await PostgresRepository.open(server.url(TEMPLATE))
+    await repo.close()
+
+
+@pytest.fixture
+async def pg_url(pg_server: PgServer) -> str:
+    """A fresh, already migrated PostgreSQL database."""
+    return await pg_server.fresh_database(TEMPLATE)
+
+
+@pytest.fixture
+async def empty_pg_url(pg_server: PgServer) -> str:
+    """A fresh database with no tables at all."""
+    return await pg_server.fresh_database()
+
+
+async def open_test_postgres(request: pytest.FixtureRequest) -> PostgresRepository:
+    """A PostgresRepository on a fresh migrated database of the run's server."""
+    server: PgServer = request.getfixturevalue("pg_server")
+    return await PostgresRepository.open(await server.fresh_database(TEMPLATE))

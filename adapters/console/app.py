@@ -48,8 +48,10 @@ class ConsolePort:
         write: Callable[[str], None],
         exam_ended: Callable[[int], None] | None = None,
         round_posted: Callable[[QuestionCard | None], None] | None = None,
+        charts_dir: Path | None = None,
     ) -> None:
         self._write = write
+        self._charts_dir = charts_dir or Path("quizbot-charts")
         self._exam_ended = exam_ended
         self._round_posted = round_posted  # the console answers a round's question with bare letters
 
@@ -77,6 +79,11 @@ class ConsolePort:
     async def post_notice(self, target: Target, text: str) -> None:
         """Print a notice for the channel's admins."""
         self._write(f"\n— #{target.channel} — {text}")
+
+    async def post_chart(self, target: Target, chart: ChartCard) -> None:
+        """Save a posted chart (a terminal shows no images) and print where it is."""
+        path = save_chart(chart, self._charts_dir)
+        self._write(f"\n— #{target.channel} — {chart.caption}\nChart saved to {path}")
 
     async def show_play(self, target: Target, message_refs: Sequence[str], card: DuelCard | RoundCard) -> None:
         """Print a duel's or round's new state (accepted, expired, started …)."""
@@ -116,7 +123,7 @@ class Console:
         self._confirming: set[str] = set()
         self._last_exam: UserRef | None = None
         self._round_card: QuestionCard | None = None  # the channel's group-round question on screen
-        self.port = ConsolePort(self.write, self._exam_ended, self._round_posted)
+        self.port = ConsolePort(self.write, self._exam_ended, self._round_posted, self.charts_dir)
 
     def write(self, text: str) -> None:
         """Print one block of output."""

@@ -12,8 +12,9 @@ import discord
 from adapters.discord import render
 from adapters.discord.exam import report_page
 from adapters.discord.play import duel_message, duel_result_message, round_message, standings_message
+from adapters.discord.progress_render import chart_file
 from adapters.discord.replies import PLATFORM, message_ref, parse_ref
-from bot.cards import QuestionCard, RevealCard
+from bot.cards import ChartCard, QuestionCard, RevealCard
 from bot.exam import ExamReport
 from bot.models import Target
 from bot.play_cards import DuelCard, RoundCard, StandingsCard
@@ -100,6 +101,16 @@ class DiscordChat:
         channel = await self._channel_for_post(target)
         try:
             await channel.send(content=render.cut(text, render.CONTENT_LIMIT))
+        except (discord.Forbidden, discord.NotFound) as exc:
+            raise PostError(_why(exc), permanent=True) from None
+        except discord.HTTPException as exc:
+            raise PostError(f"Discord answered {exc.status}") from None
+
+    async def post_chart(self, target: Target, chart: ChartCard) -> None:
+        """Post a chart as a PNG attachment with its caption."""
+        channel = await self._channel_for_post(target)
+        try:
+            await channel.send(content=render.cut(chart.caption, render.CONTENT_LIMIT), file=chart_file(chart))
         except (discord.Forbidden, discord.NotFound) as exc:
             raise PostError(_why(exc), permanent=True) from None
         except discord.HTTPException as exc:

@@ -12,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import blocks
 from adapters.slack.members import PLATFORM
-from bot.cards import QuestionCard, RevealCard
+from bot.cards import ChartCard, QuestionCard, RevealCard
 from bot.exam import ExamReport
 from bot.models import Target
 from bot.play_cards import DuelCard, RoundCard, StandingsCard
@@ -137,6 +137,17 @@ class SlackChat:
         client = await self._posting_client(target)
         try:
             await client.chat_postMessage(channel=target.channel, **blocks.notice(text).kwargs())
+        except SlackApiError as exc:
+            raise _post_error(exc) from None
+
+    async def post_chart(self, target: Target, chart: ChartCard) -> None:
+        """Upload a chart into the channel (files_upload_v2) with its caption as the comment."""
+        client = await self._posting_client(target)
+        try:
+            await client.files_upload_v2(
+                channel=target.channel, content=chart.png, filename=chart.filename, title=chart.title,
+                initial_comment=chart.caption,
+            )
         except SlackApiError as exc:
             raise _post_error(exc) from None
 

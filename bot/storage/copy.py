@@ -41,7 +41,8 @@ async def copy_database(source: SqliteRepository, target: PostgresRepository) ->
         for table in await _tables(source):
             if await conn.fetchval(f'SELECT EXISTS (SELECT 1 FROM "{table}")'):
                 raise CopyError(f"The target database already has rows in {table}; copy into an empty database.")
-            cursor = await source._db.execute(f'SELECT * FROM "{table}"')
+            # rowid order: insertion order, which PostgreSQL's explicit rowid columns (bot.storage.postgres) keep.
+            cursor = await source._db.execute(f'SELECT * FROM "{table}" ORDER BY rowid')
             columns = [d[0] for d in cursor.description]
             rows: list[tuple[Any, ...]] = [tuple(r) for r in await cursor.fetchall()]
             await cursor.close()

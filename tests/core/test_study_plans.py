@@ -126,6 +126,8 @@ async def test_weekly_recap_over_a_simulated_week(
     await run_until(clock, [scheduler], datetime(2026, 11, 30, 9, 30, tzinfo=UTC))
     recaps = [text for _, text in port.notices if text.startswith("Weekly recap")]
     assert len(recaps) == 1
+    [(where, chart)] = port.charts  # the recap's chart follows its text
+    assert where == channel and chart.png.startswith(b"\x89PNG\r\n\x1a\n") and "plan week" in chart.caption
     lines = recaps[0].splitlines()
     assert lines[0] == "Weekly recap: plan week 1 of 6 (23 Nov to 29 Nov) · 35 days to the exam"
     assert lines[1] == "Participation: 4 member(s), 37 answer(s) (week before: 3 member(s), 30 answer(s))"

@@ -62,10 +62,15 @@ def _sqlite_tables(path: Path) -> dict[str, list[tuple[Any, ...]]]:
         return {n: sorted(tuple(r) for r in db.execute(f'SELECT * FROM "{n}"')) for n in names}
 
 
-async def _pg_tables(url: str, names: list[str]) -> dict[str, list[tuple[Any, ...]]]:
+def _sqlite_columns(path: Path, table: str) -> str:
+    with sqlite3.connect(path) as db:
+        return ", ".join(f'"{r[1]}"' for r in db.execute(f'PRAGMA table_info("{table}")'))
+
+
+async def _pg_tables(url: str, columns: dict[str, str]) -> dict[str, list[tuple[Any, ...]]]:
     conn = await asyncpg.connect(url)
-    try:
-        return {n: sorted(tuple(r) for r in await conn.fetch(f'SELECT * FROM "{n}"')) for n in names}
+    try:  # SQLite's columns only: PostgreSQL adds an explicit rowid where SQLite's implicit one is read
+        return {n: sorted(tuple(r) for r in await conn.fetch(f'SELECT {c} FROM "{n}"')) for n, c in columns.items()}
     finally:
         await conn.close()
 
@@ -79,7 +84,7 @@ def test_db_copy_moves_every_row_and_ids_continue(tmp_path: Path, pg_server: PgS
     assert "rounds: 3 row(s)" in capsys.readouterr().out
 
     before = _sqlite_tables(source)
-    after = asyncio.run(_pg_tables(url, list(before)))
+    after = asyncio.run(_pg_tables(url, {n: _sqlite_columns(source, n) for n in before}))
     assert after == before
     assert len(before["answers"]) == 9 and before["scores"] and before["settings"]
 
@@ -98,7 +103,8 @@ def test_db_copy_moves_every_row_and_ids_continue(tmp_path: Path, pg_server: PgS
     # A second copy into the now populated database is refused, and writes nothing.
     assert main(["db", "copy", "--from", f"sqlite:{source}", "--to", url]) == 1
     assert "already has rows" in capsys.readouterr().err
-    assert asyncio.run(_pg_tables(url, ["answers"]))["answers"] == before["answers"]
+    answers = {"answers": _sqlite_columns(source, "answers")}
+    assert asyncio.run(_pg_tables(url, answers))["answers"] == before["answers"]
 
 
 def test_db_copy_refuses_bad_arguments(tmp_path: Path, capsys: Any) -> None:

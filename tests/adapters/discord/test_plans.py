@@ -54,6 +54,8 @@ async def test_plan_commands_and_the_weekly_recap(
             if r.json and r.json.get("content", "").startswith("Weekly recap")
         ]
         assert len(sent) == 1 and "plan week 1 of 6" in sent[0]
+        charts = [r for r in fake.find_requests("POST", rf"/channels/{CHANNEL}/messages") if r.files]
+        assert len(charts) == 1 and next(iter(charts[0].files.values())).startswith(b"\x89PNG")
 
         _, stopped = await bot.command("quizadmin", admin_plan("stop"), permissions=ADMIN_PERMISSIONS)
         assert "stopped" in stopped["data"]["content"]

@@ -42,3 +42,5 @@ async def test_plan_commands_and_the_weekly_recap(
         if str(c.args.get("text", "")).startswith("Weekly recap") and c.args.get("channel") == CHANNEL
     ]
     assert len(recaps) == 1 and "plan week 1 of 8" in recaps[0]["text"]
+    (done,) = fake.calls_to("files.completeUploadExternal")  # the recap's chart, uploaded into the channel
+    assert done.args["channel_id"] == CHANNEL and "plan week" in str(done.args.get("initial_comment", ""))
