@@ -322,11 +322,15 @@ class QuizService:
         now = self._clock.now()
         slot = f"qotd:{target.channel_key}:{local_date(now, config.tz).isoformat()}"
         used = await self._repo.used_question_ids(target, RoundKind.QOTD)
-        picked = (await self.bank_for(target)).pick(1, random.Random(slot), avoid=used)
-        if not picked:
+        bank = await self.bank_for(target)
+        # A running study plan steers the day's question to this week's tasks, as it does for scheduled posts.
+        planned = await self.plans.pick(target, [(q.id, q.task) for q in bank.questions.values()], used, 1, slot)
+        fallback = bank.pick(1, random.Random(slot), avoid=used)
+        question_id = planned[0] if planned else fallback[0].id if fallback else None
+        if question_id is None:
             raise QuizError("The question bank is empty, so there is no question of the day.")
         rnd = await self._repo.create_round(
-            RoundKind.QOTD, target, None, [picked[0].id], now, next_local_time(now, config.reveal, config.tz), slot
+            RoundKind.QOTD, target, None, [question_id], now, next_local_time(now, config.reveal, config.tz), slot
         )
         if rnd.is_open and rnd.closes_at is not None and rnd.closes_at <= now:
             await self.close_round(rnd.id)

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -31,6 +32,7 @@ from adapters.slack.handlers import SlackHandlers
 from adapters.slack.installation_store import RepositoryInstallationStore, SignedStateStore
 from adapters.slack.members import Members
 from adapters.slack.rate_metrics import CountingRateLimitRetryHandler
+from bot.metrics import METRICS
 from bot.service import QuizService
 from bot.settings import Settings
 
@@ -165,6 +167,7 @@ class SlackApp:
             self.app.event("app_uninstalled")(_noted)
             self.app.event("tokens_revoked")(_noted)
         self.chat = SlackChat(self.client_for, config.edit_interval)
+        self.app.middleware(_time_the_ack)  # first, so it times everything up to the acknowledgement
         self.app.middleware(self._skip_repeated_events)
         SlackHandlers(service, Members(config.admin_ids)).register(self.app)
 
@@ -235,6 +238,14 @@ class SlackApp:
         application = self.app.web_app(path=EVENTS_PATH, port=self.config.port)
         application.router.add_get(HEALTH_PATH, _healthy)
         return application
+
+
+async def _time_the_ack(next: Callable[[], Awaitable[None]]) -> None:
+    # Bolt's runner returns from the middleware chain as soon as the listener has acked (the work goes on after),
+    # so this is the time from a verified request to its acknowledgement.
+    started = time.monotonic()
+    await next()
+    METRICS.ack_latency.observe(time.monotonic() - started)
 
 
 async def _noted(event: dict[str, Any]) -> None:

@@ -25,6 +25,7 @@ from bot.storage.progress_store import ProgressStore, add_progress
 from bot.storage.schedule_store import ScheduleStore
 
 BUSY_TIMEOUT_MS = 10_000
+WAL_ATTEMPTS = 40  # about 16 s of backing off in all
 
 
 def migrations() -> list[tuple[int, str, str]]:
@@ -50,6 +51,23 @@ def split_statements(sql: str) -> list[str]:
     if buffer.strip():
         statements.append(buffer.strip())
     return statements
+
+
+async def _use_wal(db: aiosqlite.Connection) -> None:
+    """Put the file in WAL mode (it stays so); retried, because SQLite answers BUSY at once, without waiting on the
+    busy timeout, when another process is switching the same new file or migrating it."""
+    for attempt in range(WAL_ATTEMPTS):
+        try:
+            async with db.execute("PRAGMA journal_mode") as cur:
+                row = await cur.fetchone()
+            if row is not None and str(row[0]).lower() == "wal":
+                return
+            await db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if ("locked" not in str(exc) and "busy" not in str(exc)) or attempt == WAL_ATTEMPTS - 1:
+                raise
+            await asyncio.sleep(0.02 * (attempt + 1))
 
 
 def _ts(value: datetime | None) -> str | None:
@@ -123,10 +141,9 @@ class SqliteRepository(ProgressStore, ExamStore, ScheduleStore, BankStore, PlayS
         db = await aiosqlite.connect(path, isolation_level=None)
         db.row_factory = aiosqlite.Row
         try:
-            # busy_timeout first: switching to WAL needs a lock that another process opening the file may hold.
+            await db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            await _use_wal(db)
             for pragma in (
-                f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
-                "PRAGMA journal_mode=WAL",
                 f"PRAGMA synchronous={'FULL' if synchronous.upper() == 'FULL' else 'NORMAL'}",
                 "PRAGMA foreign_keys=ON",
             ):

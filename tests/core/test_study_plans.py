@@ -190,3 +190,19 @@ async def test_final_week_countdown(bank: Bank, repo: SqliteRepository, clock: F
     assert countdown[0].startswith("Countdown: 7 days to the exam (Mon 04 Jan). Today's suggestion: full practice")
     assert "weak-area drill" in countdown[1] and "light review" in countdown[5]
     assert countdown[-1].startswith("Exam day (Mon 04 Jan)")
+
+
+async def test_a_members_qotd_follows_the_plan_without_a_schedule(
+    bank: Bank, repo: SqliteRepository, clock: FixedClock, channel: Target
+) -> None:
+    service, _, _ = build(bank, repo, clock)
+    await service.start()
+    await notice(service, ADMIN, channel, START_LINE)
+    for line in ("plan edit task:2.1 week:1", "plan edit task:1.1 week:2"):
+        await notice(service, ADMIN, channel, line)
+    tasks = set()
+    for _ in range(4):  # four days of week 1, each asked for by a member (no schedule in this channel)
+        card = await service.qotd(member("bo"), channel)
+        tasks.add(card.task)
+        clock.advance(days=1)
+    assert tasks == {"2.1"}

@@ -17,6 +17,7 @@ import pytest
 from slack_sdk.http_retry import builtin_async_handlers
 
 from adapters.slack.door import SlackDoor
+from bot.metrics import METRICS
 from bot.models import RoundKind, Target, UserRef
 from bot.service import QuizService
 from bot.storage.sqlite import SqliteRepository
@@ -134,8 +135,10 @@ async def test_empty_quiz_shows_the_help_privately(fake: FakeSlack, slack: Slack
 
 async def test_the_ack_comes_before_the_work(fake: FakeSlack, slack: SlackSender) -> None:
     fake.slow_down("users.info", 0.4)
+    timed = METRICS.ack_latency.count
     status, _, elapsed = await slack.command("stats")
     assert status == 200 and elapsed < 0.3  # Slack's budget is 3 s; the slow work happens after the ack
+    assert METRICS.ack_latency.count == timed + 1  # /metrics: quizbot_interaction_ack_seconds
     (reply,) = await replies(fake, 1)
     assert reply["text"] == "Stats for alice: 0 answered, 0 correct (-)."
 
