@@ -9,6 +9,7 @@ from typing import Any
 
 import discord
 
+from adapters.card_edits import CardEdits
 from adapters.discord import render
 from adapters.discord.exam import report_page
 from adapters.discord.play import duel_message, duel_result_message, round_message, standings_message
@@ -34,32 +35,23 @@ def _why(exc: discord.HTTPException) -> str:
     return "the channel no longer exists (404)"
 
 
-class DiscordChat:
+class DiscordChat(CardEdits):
     """Edits posted cards through Discord's REST API; calls before login are kept and run once the client is up."""
 
     platform = PLATFORM
 
     def __init__(self, client: discord.Client, edit_interval: float = EDIT_INTERVAL) -> None:
+        super().__init__(edit_interval)
         self._client = client
-        self.edit_interval = edit_interval
         self._state = WAITING
-        self._latest: dict[str, tuple[Target, QuestionCard]] = {}
-        self._timers: dict[str, asyncio.Task[None]] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._revealed: set[str] = set()
         self._backlog: list[tuple[Target, list[str], RevealCard]] = []
-        self._tasks: set[asyncio.Task[None]] = set()
         self._live = asyncio.Event()  # scheduled posts wait for the login (bot.posting runs jobs from the start)
 
     # ---- ChatPort ----------------------------------------------------------------------------------------------
 
     async def update_question(self, target: Target, message_ref: str, card: QuestionCard) -> None:
         """Show a new answer count on a posted card, coalescing bursts into one edit per interval."""
-        if message_ref in self._revealed:
-            return
-        self._latest[message_ref] = (target, card)
-        if self._state == LIVE and message_ref not in self._timers:
-            self._timers[message_ref] = self._spawn(self._edit_later(message_ref))
+        self._queue_count_edit(target, message_ref, card, start_timer=self._state == LIVE)
 
     async def reveal(self, target: Target, message_refs: Sequence[str], card: RevealCard) -> None:
         """Edit every posted card into the reveal (controls removed), or post the reveal when there is none."""
@@ -210,27 +202,8 @@ class DiscordChat:
 
     # ---- edits -------------------------------------------------------------------------------------------------
 
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
-        task = asyncio.create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
-
-    def _lock(self, ref: str) -> asyncio.Lock:
-        return self._locks.setdefault(ref, asyncio.Lock())
-
-    async def _edit_later(self, ref: str) -> None:
-        await asyncio.sleep(self.edit_interval)
-        self._timers.pop(ref, None)
-        await self._edit_now(ref)
-
-    async def _edit_now(self, ref: str) -> None:
-        async with self._lock(ref):
-            latest = self._latest.pop(ref, None)
-            if latest is None or ref in self._revealed:
-                return
-            target, card = latest
-            await self._edit(target, ref, render.question(card), "update the answer count of")
+    async def _edit_count(self, target: Target, ref: str, card: QuestionCard) -> None:
+        await self._edit(target, ref, render.question(card), "update the answer count of")
 
     async def _reveal(self, target: Target, refs: Sequence[str], card: RevealCard) -> None:
         posted = False

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.card_edits import CardEdits
 from adapters.slack import blocks
 from adapters.slack.members import PLATFORM
 from bot.cards import ChartCard, QuestionCard, RevealCard
@@ -60,29 +60,20 @@ def parse_ref(ref: str) -> tuple[str, str] | None:
     return (channel, ts) if channel and ts else None
 
 
-class SlackChat:
+class SlackChat(CardEdits):
     """Edits posted cards through the Web API with the bot token of the card's workspace."""
 
     platform = PLATFORM
 
     def __init__(self, client_for: ClientFor, edit_interval: float = EDIT_INTERVAL) -> None:
+        super().__init__(edit_interval)
         self._client_for = client_for
-        self.edit_interval = edit_interval
-        self._latest: dict[str, tuple[Target, QuestionCard]] = {}
-        self._timers: dict[str, asyncio.Task[None]] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._revealed: set[str] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
 
     # ---- ChatPort ----------------------------------------------------------------------------------------------
 
     async def update_question(self, target: Target, message_ref: str, card: QuestionCard) -> None:
         """Show a new answer count on a posted card, coalescing bursts into one edit per interval."""
-        if message_ref in self._revealed:
-            return
-        self._latest[message_ref] = (target, card)
-        if message_ref not in self._timers:
-            self._timers[message_ref] = self._spawn(self._edit_later(message_ref))
+        self._queue_count_edit(target, message_ref, card)
 
     async def reveal(self, target: Target, message_refs: Sequence[str], card: RevealCard) -> None:
         """Edit every posted card into the reveal (controls removed), or post the reveal when there is none."""
@@ -211,27 +202,8 @@ class SlackChat:
 
     # ---- edits -------------------------------------------------------------------------------------------------
 
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
-        task = asyncio.create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
-
-    def _lock(self, ref: str) -> asyncio.Lock:
-        return self._locks.setdefault(ref, asyncio.Lock())
-
-    async def _edit_later(self, ref: str) -> None:
-        await asyncio.sleep(self.edit_interval)
-        self._timers.pop(ref, None)
-        await self._edit_now(ref)
-
-    async def _edit_now(self, ref: str) -> None:
-        async with self._lock(ref):
-            latest = self._latest.pop(ref, None)
-            if latest is None or ref in self._revealed:
-                return
-            target, card = latest
-            await self._edit(target, ref, blocks.question_message(card), "update the answer count of")
+    async def _edit_count(self, target: Target, ref: str, card: QuestionCard) -> None:
+        await self._edit(target, ref, blocks.question_message(card), "update the answer count of")
 
     async def _edit(self, target: Target, ref: str, message: blocks.Message, what: str) -> bool:
         ids = parse_ref(ref)
