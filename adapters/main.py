@@ -129,12 +129,14 @@ def schema_text() -> str:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     settings = Settings()
-    ops.configure_logging(settings.log_level, settings.log_format)  # QUIZBOT_LOG_FORMAT=json for collectors
+    console = args.command == "console" or not enabled_front_doors(settings)
+    # In the terminal, log lines would land between questions: only warnings, unless a level was asked for.
+    level = "WARNING" if console and "log_level" not in settings.model_fields_set else settings.log_level
+    ops.configure_logging(level, settings.log_format)  # QUIZBOT_LOG_FORMAT=json for collectors
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     bank = _load_bank_or_report(settings)
     if bank is None:
         return 2
-    console = args.command == "console" or not enabled_front_doors(settings)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(settings, bank, args.user, args.channel, console))
     return 0

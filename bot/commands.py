@@ -90,7 +90,7 @@ COMMANDS: dict[str, CommandSpec] = {
             "schedule",
             "schedule add qotd|drill at:HH:MM [tz:Area/City] [days:mon-fri] [reveal:HH:MM|Nh] [count:N] "
             "[domain:D] [task:T] [focus:weak] [mention:@role] | list | next [ID] | pause|resume|delete ID | edit ID …",
-            "Post a question of the day or a drill on a schedule in this channel (bot.posting).",
+            "Post a question of the day or a drill on a schedule in this channel.",
             frozenset(
                 {"at", "tz", "timezone", "days", "cron", "reveal", "count", "domain", "task", "focus", "mention"}
             ),
@@ -101,7 +101,7 @@ COMMANDS: dict[str, CommandSpec] = {
             "plan",
             "plan start weeks:6|8 exam-date:YYYY-MM-DD [ready:75] [comfortable:80] | show | me | recap | "
             "edit task:T week:N | stop",
-            "A study plan toward the exam date: weekly focus tasks, recaps, a final-week countdown (bot.study_plans).",
+            "A study plan toward the exam date: weekly focus tasks, recaps, a final-week countdown.",
             frozenset({"weeks", "exam-date", "ready", "comfortable", "task", "week"}),
             max_args=1,
         ),

@@ -128,10 +128,18 @@ def leaderboard(card: LeaderboardCard) -> str:
     return "\n".join(lines + leaderboard_extra(card))
 
 
+HELP_COLUMN = 46
+
+
 def help_text(card: HelpCard) -> str:
     """Every command with its arguments."""
     lines = ["Commands:"]
-    lines += [f"  {h.usage:<46} {h.summary}{' (admin)' if h.admin else ''}" for h in card.lines]
+    for h in card.lines:
+        summary = f"{h.summary}{' (admin)' if h.admin else ''}"
+        if len(h.usage) <= HELP_COLUMN:
+            lines.append(f"  {h.usage:<{HELP_COLUMN}} {summary}")
+        else:  # a long usage gets its own line, the summary indented under it
+            lines += [f"  {h.usage}", _wrap(summary, " " * (HELP_COLUMN + 3))]
     lines += [
         "While a question waits, type its letters (b, or a,c for choose two).",
         "`as NAME <command>` runs one command as another member; Ctrl-D or Ctrl-C quits.",
