@@ -38,7 +38,7 @@ from bot.play_cards import (
 from bot.play_store import CHALLENGED, DECLINED, EXPIRED, FINISHED, PLAYING, Duel, RatingChange, RatingRow
 from bot.ports import Clock, Repository, Scheduler
 from bot.rating import DRAW, LOSS, PROVISIONAL_GAMES, WIN, Standing, pair_weight, rate
-from bot.scoring import InvalidChoice, is_correct, parse_choice, points_for
+from bot.scoring import InvalidChoice, kind_points, parse_choice, score_answer
 
 if TYPE_CHECKING:
     from bot.service import QuizService
@@ -325,17 +325,15 @@ class Duels:
             choice = parse_choice(raw, question)
         except InvalidChoice as exc:
             raise DuelRefused(str(exc)) from None
-        correct = is_correct(question, choice)
-        answer = Answer(
+        answer = score_answer(
+            question,
+            choice,
             round_id=rnd.id,
             question_no=question_no,
             user_key=user.key,
-            question_id=question.id,
-            choice=choice,
-            correct=correct,
-            points=points_for(RoundKind.DUEL, correct),
             answered_at=now,
-            elapsed_ms=max(0, int((now - where.started).total_seconds() * 1000)),
+            elapsed_ms=int((now - where.started).total_seconds() * 1000),
+            points=kind_points(RoundKind.DUEL),
         )
         # Counted toward stats and boards only when the duel finishes: a player's stats must not give away answers.
         if not await self._repo.record_answer(await self._tally(rnd, answer, question.task), count_now=False):

@@ -43,7 +43,7 @@ from bot.exam import (
 )
 from bot.models import Answer, Question, Round, RoundKind, Tally, Target, UserRef
 from bot.ports import ChatPort, Clock, Repository, Scheduler
-from bot.scoring import InvalidChoice, is_correct, parse_choice, points_for
+from bot.scoring import InvalidChoice, is_correct, kind_points, parse_choice, score_answer
 
 log = logging.getLogger(__name__)
 
@@ -356,17 +356,15 @@ class Exams:
             tallies = []
             for number, choice in sorted(attempt.choices.items()):
                 question = self._question(attempt, number)
-                correct = is_correct(question, choice)
-                answer = Answer(
+                answer = score_answer(
+                    question,
+                    choice,
                     round_id=attempt.round_id,
                     question_no=number,
                     user_key=attempt.user_key,
-                    question_id=question.id,
-                    choice=choice,
-                    correct=correct,
-                    points=points_for(RoundKind.EXAM, correct),
                     answered_at=at,
                     elapsed_ms=0,
+                    points=kind_points(RoundKind.EXAM),
                 )
                 tallies.append(await self._tally(rnd, answer, question.task))
             scored = self._report(attempt.model_copy(update={"submitted_at": at, "timed_out": timed_out}))

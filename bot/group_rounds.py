@@ -22,7 +22,7 @@ from bot.models import Answer, Question, Round, Tally, Target, UserRef
 from bot.play_cards import PlayPort, PlayReply, RoundCard, StandingLine, StandingsCard
 from bot.play_store import ASKING, ENDED, JOINING, PAUSED, GroupRound
 from bot.ports import Clock, Repository, Scheduler
-from bot.scoring import InvalidChoice, is_correct, parse_choice
+from bot.scoring import InvalidChoice, parse_choice, score_answer
 from bot.speed import round_points, streak_before
 
 if TYPE_CHECKING:
@@ -219,17 +219,15 @@ class GroupRounds:
         mine = {a.question_no: a.correct for a in await self._repo.answers(rnd.id, user_key=user.key)}
         streak = streak_before([mine.get(n, False) for n in range(1, question_no)])
         elapsed = max(0.0, (now - (g.asked_at or now)).total_seconds())
-        correct = is_correct(question, choice)
-        answer = Answer(
+        answer = score_answer(
+            question,
+            choice,
             round_id=rnd.id,
             question_no=question_no,
             user_key=user.key,
-            question_id=question.id,
-            choice=choice,
-            correct=correct,
-            points=round_points(correct, elapsed, g.seconds, streak, g.speed),
             answered_at=now,
             elapsed_ms=int(elapsed * 1000),
+            points=lambda correct: round_points(correct, elapsed, g.seconds, streak, g.speed),
         )
         await self._repo.remember_member(user.key, user.name)
         await self._repo.join_round(rnd.id, user.key, now)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from datetime import datetime
+from functools import partial
 
-from bot.models import Question, RoundKind
+from bot.models import Answer, Question, RoundKind
 
 BASE_POINTS = 10
 # Solo quizzes, reviews and practice exams feed accuracy only; points there would reward farming.
@@ -67,3 +70,34 @@ def points_for(kind: RoundKind, correct: bool, elapsed_s: float = 0.0, limit_s: 
     if limit_s is not None:
         return speed_points(BASE_POINTS, elapsed_s, limit_s)
     return BASE_POINTS
+
+
+def score_answer(
+    question: Question,
+    choice: str,
+    *,
+    round_id: int,
+    question_no: int,
+    user_key: str,
+    answered_at: datetime,
+    elapsed_ms: int,
+    points: Callable[[bool], int],
+) -> Answer:
+    """A member's checked choice judged all-or-nothing, with the points the round's own rule gives it."""
+    correct = is_correct(question, choice)
+    return Answer(
+        round_id=round_id,
+        question_no=question_no,
+        user_key=user_key,
+        question_id=question.id,
+        choice=choice,
+        correct=correct,
+        points=points(correct),
+        answered_at=answered_at,
+        elapsed_ms=max(0, elapsed_ms),
+    )
+
+
+def kind_points(kind: RoundKind) -> Callable[[bool], int]:
+    """The flat points rule of a round kind, for score_answer."""
+    return partial(points_for, kind)

@@ -42,7 +42,7 @@ from bot.ports import ChatPort, Clock, Repository, Scheduler
 from bot.posting import DEFAULT_GRACE, Posting
 from bot.question_reports import QuestionReports
 from bot.review import rating_for
-from bot.scoring import COUNTED_AT_CLOSE, InvalidChoice, is_correct, parse_choice, points_for
+from bot.scoring import COUNTED_AT_CLOSE, InvalidChoice, kind_points, parse_choice, score_answer
 from bot.server_banks import BankRefused, ServerBanks
 from bot.storage.progress_store import GLOBAL_SCOPE
 from bot.study_plans import StudyPlans
@@ -423,18 +423,16 @@ class QuizService:
 
     async def _record(self, user: UserRef, rnd: Round, question_no: int, question: Question, choice: str) -> Answer:
         now = self._clock.now()
-        correct = is_correct(question, choice)
         since = await self._question_started(rnd, question_no, user)
-        answer = Answer(
+        answer = score_answer(
+            question,
+            choice,
             round_id=rnd.id,
             question_no=question_no,
             user_key=user.key,
-            question_id=question.id,
-            choice=choice,
-            correct=correct,
-            points=points_for(rnd.kind, correct),
             answered_at=now,
-            elapsed_ms=max(0, int((now - since).total_seconds() * 1000)),
+            elapsed_ms=int((now - since).total_seconds() * 1000),
+            points=kind_points(rnd.kind),
         )
         await self._repo.remember_member(user.key, user.name)
         tally = await self._tally(rnd, answer, question.task)

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.bank import Bank
 from bot.models import RoundKind
-from bot.scoring import BASE_POINTS, InvalidChoice, is_correct, parse_choice, points_for, speed_points
+from bot.scoring import (
+    BASE_POINTS,
+    InvalidChoice,
+    is_correct,
+    kind_points,
+    parse_choice,
+    points_for,
+    score_answer,
+    speed_points,
+)
 
 
 def test_parse_choice_normalises_case_order_and_separators(bank: Bank) -> None:
@@ -66,3 +77,18 @@ def test_speed_points_ends() -> None:
     assert speed_points(10, 0, 30) == 10
     assert speed_points(10, 30, 30) == 5
     assert points_for(RoundKind.GROUP, False, 1, 30) == 0
+
+
+def test_score_answer_judges_all_or_nothing_and_applies_the_rounds_points_rule(bank: Bank) -> None:
+    two = bank.get("1.1-app-code-0002")
+    assert two is not None
+    at = datetime(2026, 11, 23, 9, tzinfo=UTC)
+    common = {"round_id": 7, "question_no": 2, "user_key": "console:ada", "answered_at": at}
+    right = score_answer(two, "ac", elapsed_ms=1500, points=kind_points(RoundKind.QOTD), **common)
+    assert (right.correct, right.points, right.question_id, right.elapsed_ms) == (True, 10, two.id, 1500)
+    half = score_answer(two, "ab", elapsed_ms=-5, points=kind_points(RoundKind.QOTD), **common)
+    assert (half.correct, half.points, half.elapsed_ms) == (False, 0, 0)  # a clock step back never goes negative
+    solo = score_answer(two, "ac", elapsed_ms=0, points=kind_points(RoundKind.QUIZ), **common)
+    assert (solo.correct, solo.points) == (True, 0)
+    timed = score_answer(two, "ac", elapsed_ms=0, points=lambda ok: speed_points(10, 30, 30) if ok else 0, **common)
+    assert timed.points == 5
