@@ -64,6 +64,9 @@ class ServerBanks:
     async def view(self, target: Target) -> Bank:
         """The bank quizzes in this server pick from: the mode's questions minus the hidden ones."""
         mode = await self.mode(target)
+        hidden = await self._repo.hidden_questions(target.workspace_key)
+        if not hidden and mode == "shipped":
+            return self.shipped
         pool: dict[str, Question] = {}
         files: dict[str, str] = {}
         if mode in ("shipped", "both"):
@@ -73,9 +76,6 @@ class ServerBanks:
             own = await self.own(target)
             pool.update(own)
             files.update({qid: "server bank" for qid in own})
-        hidden = await self._repo.hidden_questions(target.workspace_key)
-        if not hidden and mode == "shipped":
-            return self.shipped
         kept = {qid: q for qid, q in pool.items() if qid not in hidden}
         return Bank(self.shipped.exam, kept, self.shipped.root, {qid: files[qid] for qid in kept})
 
