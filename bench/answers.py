@@ -15,6 +15,7 @@ import sqlite3
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -71,16 +72,22 @@ async def sustained(service: QuizService, jobs: list[tuple[int, int, int]]) -> f
     return len(jobs) / (time.perf_counter() - started)
 
 
-async def paced(service: QuizService, jobs: list[tuple[int, int, int]], rate: float) -> tuple[list[float], float]:
-    """Latency (ms) of each answer arriving at a fixed rate (open loop), and the rate actually offered."""
+async def paced(
+    service: QuizService, jobs: list[tuple[int, int, int]], rate: float
+) -> tuple[list[float], list[float], float]:
+    """Open loop at a fixed rate: each answer's latency (ms, from its call to its acknowledgement), how late the
+    generator started each call after its scheduled arrival (ms), and the rate actually offered."""
     loop = asyncio.get_running_loop()
     latencies: list[float] = []
+    lateness: list[float] = []
     tasks = []
     start = loop.time() + 0.01
 
     async def timed(due: float, m: int, c: int, r: int) -> None:
+        called = time.perf_counter()
+        lateness.append((loop.time() - due) * 1000)
         await answer_one(service, m, c, r)
-        latencies.append((loop.time() - due) * 1000)
+        latencies.append((time.perf_counter() - called) * 1000)
 
     for i, (m, c, r) in enumerate(jobs):
         due = start + i / rate
@@ -90,7 +97,7 @@ async def paced(service: QuizService, jobs: list[tuple[int, int, int]], rate: fl
         tasks.append(asyncio.create_task(timed(due, m, c, r)))
     await asyncio.gather(*tasks)
     offered = len(jobs) / ((jobs and (start + (len(jobs) - 1) / rate - start)) or 1)
-    return latencies, offered
+    return latencies, lateness, offered
 
 
 def raw_baseline(source: Path, batch: int) -> float:
@@ -118,7 +125,19 @@ def raw_baseline(source: Path, batch: int) -> float:
     return len(rows) / elapsed
 
 
-async def measure(tmp: Path, group_ms: float) -> tuple[float, list[float], float, float, Path]:
+@dataclass
+class Measured:
+    """One storage mode's figures."""
+
+    rate: float
+    latencies: list[float]
+    lateness: list[float]
+    offered: float
+    mean_batch: float
+    path: Path
+
+
+async def measure(tmp: Path, group_ms: float) -> Measured:
     """Sustained rate, paced latencies, offered rate and mean batch size for one storage mode."""
     path = tmp / f"answers-{group_ms}.sqlite3"
     service, repo = await open_service(path, group_ms)
@@ -131,12 +150,12 @@ async def measure(tmp: Path, group_ms: float) -> tuple[float, list[float], float
         # fresh members for the paced pass (each answers once); 2 s of arrivals at the paced rate
         count = int(paced_rate * 2)
         more = list(itertools.islice(workload(rounds, range(MEMBERS + 1, MEMBERS + 1 + 10 * half)), count))
-        latencies, offered = await paced(service, more, paced_rate)
+        latencies, lateness, offered = await paced(service, more, paced_rate)
         batches = repo._group.batches if repo._group else len(jobs) + len(more)
         mean_batch = (len(jobs) + len(more)) / max(1, batches)
     finally:
         await repo.close()
-    return rate, latencies, offered, mean_batch, path
+    return Measured(rate, latencies, lateness, offered, mean_batch, path)
 
 
 async def repository_rate(tmp: Path, group_ms: float) -> float:
@@ -184,54 +203,36 @@ async def run_async(report: Report) -> None:
     """Measure both modes and their same-run baselines."""
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
-        rate1, lat1, off1, _, path1 = await measure(tmp, 0)
-        raw1 = raw_baseline(path1, 1)
+        one = await measure(tmp, 0)
+        raw1 = raw_baseline(one.path, 1)
         report.add(
             "per-answer commit, sustained",
-            rate1,
+            one.rate,
             "answers/s",
             "raw sqlite3 commit per row",
             raw1,
             "≥ 2,000/s",
-            rate1 >= 2000,
+            one.rate >= 2000,
         )
-        p99 = percentile(lat1, 99)
-        report.add(
-            f"per-answer commit, p99 latency at {off1:,.0f} answers/s offered",
-            p99,
-            "ms",
-            "",
-            float("nan"),
-            "≤ 2 ms",
-            p99 <= 2,
-        )
-        report.add("  (p50 at the same rate)", percentile(lat1, 50), "ms")
-        rate2, lat2, off2, batch, path2 = await measure(tmp, GROUP_WINDOW_MS)
-        raw2 = raw_baseline(path2, max(1, round(batch)))
+        _latency(report, "per-answer commit", one, "≤ 2 ms", 2)
+        grouped = await measure(tmp, GROUP_WINDOW_MS)
+        raw2 = raw_baseline(grouped.path, max(1, round(grouped.mean_batch)))
         report.add(
             f"group commit ({GROUP_WINDOW_MS:g} ms window), sustained",
-            rate2,
+            grouped.rate,
             "answers/s",
-            f"raw sqlite3, {round(batch)} rows per commit",
+            f"raw sqlite3, {round(grouped.mean_batch)} rows per commit",
             raw2,
             "≥ 10,000/s",
-            rate2 >= 10_000,
+            grouped.rate >= 10_000,
         )
-        report.add("group commit vs per-answer commit, sustained", rate2, "answers/s", "per-answer commit", rate1)
-        p99 = percentile(lat2, 99)
         report.add(
-            f"group commit, p99 latency at {off2:,.0f} answers/s offered",
-            p99,
-            "ms",
-            "",
-            float("nan"),
-            "≤ 15 ms",
-            p99 <= 15,
+            "group commit vs per-answer commit, sustained", grouped.rate, "answers/s", "per-answer commit", one.rate
         )
-        report.add("  (p50 at the same rate)", percentile(lat2, 50), "ms")
-        report.add("  (mean answers per group commit)", batch, "answers")
+        _latency(report, "group commit", grouped, "≤ 15 ms", 15)
+        report.add("  (mean answers per group commit)", grouped.mean_batch, "answers")
         alone = await repository_rate(tmp, 0)
-        grouped = await repository_rate(tmp, GROUP_WINDOW_MS)
+        batched = await repository_rate(tmp, GROUP_WINDOW_MS)
         report.add(
             "repository only (record_answer with aggregates), commit per answer",
             alone,
@@ -241,13 +242,30 @@ async def run_async(report: Report) -> None:
         )
         report.add(
             "repository only, group commit",
-            grouped,
+            batched,
             "answers/s",
             "raw sqlite3 batched",
             raw2,
             "≥ 10,000/s (storage share)",
-            grouped >= 10_000,
+            batched >= 10_000,
         )
+
+
+def _latency(report: Report, mode: str, m: Measured, target_text: str, limit_ms: float) -> None:
+    p99 = percentile(m.latencies, 99)
+    report.add(
+        f"{mode}, p99 latency at {m.offered:,.0f} answers/s offered",
+        p99,
+        "ms",
+        "",
+        float("nan"),
+        target_text,
+        p99 <= limit_ms,
+    )
+    report.add("  (p50 at the same rate)", percentile(m.latencies, 50), "ms")
+    report.add("  (max at the same rate)", max(m.latencies), "ms")
+    # The generator's own timer (asyncio sleeps wake up to a millisecond late) is shown apart, not added in.
+    report.add("  (how late the generator called, p99)", percentile(m.lateness, 99), "ms")
 
 
 def run(report: Report) -> None:

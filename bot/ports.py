@@ -54,6 +54,10 @@ class PostError(Exception):
         self.permanent = permanent
 
 
+class AnswersChanged(Exception):
+    """A round got an answer after its closer read them: read the answers again and retry the close."""
+
+
 class Clock(Protocol):
     """Where the time comes from; always aware UTC."""
 
@@ -101,8 +105,13 @@ class Repository(ExamRepository, ScheduleRepository, BankRepository, PlayReposit
     async def open_round_of(self, owner: str, kind: RoundKind) -> Round | None:
         """A member's open private round of a kind."""
 
-    async def close_round(self, round_id: int, at: datetime, tallies: Sequence[Tally] = ()) -> bool:
-        """Close a round and add `tallies` to the aggregates, atomically; True only for the call that closed it."""
+    async def close_round(
+        self, round_id: int, at: datetime, tallies: Sequence[Tally] = (), *, covers_all: bool = False
+    ) -> bool:
+        """Close a round and add `tallies` to the aggregates, atomically; True only for the call that closed it.
+
+        With `covers_all`, raise AnswersChanged (writing nothing) when the round has answers the tallies miss.
+        """
 
     async def add_message_ref(self, round_id: int, ref: str, question_no: int = 1) -> None:
         """Remember where a round's card (of one question) was posted."""
@@ -111,7 +120,10 @@ class Repository(ExamRepository, ScheduleRepository, BankRepository, PlayReposit
         """Where a round's cards (or, with `question_no`, that question's cards) were posted."""
 
     async def record_answer(self, tally: Tally, count_now: bool = True) -> bool:
-        """Insert an answer (and with `count_now` its aggregates) in one transaction; False if it was there."""
+        """Insert an answer (and with `count_now` its aggregates) in one transaction.
+
+        False when nothing was written: the member had answered already, or the round is closed (or unknown).
+        """
 
     async def get_answer(self, round_id: int, question_no: int, user_key: str) -> Answer | None:
         """One member's answer to one question of a round."""

@@ -34,11 +34,12 @@ from bot.duels import DuelRefused, DuelRequest, Duels
 from bot.exam import ExamPort, ExamReply, ExamReport
 from bot.exam_flow import ExamRefused, Exams
 from bot.group_rounds import GroupRounds, RoundRefused, RoundRequest, round_request
+from bot.hot_reads import Expiring, OpenRounds
 from bot.learning import Learning
 from bot.models import Answer, Question, Round, RoundKind, Tally, Target, UserRef
 from bot.periods import local_date, next_local_time, period_keys
 from bot.play_cards import DuelCard, PlayPort, PlayReply, RatingsCard, RoundCard
-from bot.ports import ChatPort, Clock, Repository, Scheduler
+from bot.ports import AnswersChanged, ChatPort, Clock, Repository, Scheduler
 from bot.posting import DEFAULT_GRACE, Posting
 from bot.question_reports import QuestionReports
 from bot.review import rating_for
@@ -50,6 +51,8 @@ from bot.study_plans import StudyPlans
 log = logging.getLogger(__name__)
 
 QUIZ_EXPIRY = timedelta(days=1)
+CLOSE_ATTEMPTS = 20  # a close retried because answers kept arriving while it read them
+ANSWERED_HERE = (RoundKind.QOTD, RoundKind.DRILL, RoundKind.QUIZ)  # kinds `answer` records itself (others: bot.duels…)
 LEADERBOARD_SIZE = 10
 Reply = (
     HelpCard
@@ -116,6 +119,8 @@ class QuizService:
         self._clock = clock
         self._defaults = defaults or Defaults()
         self._ports: dict[str, ChatPort] = {}
+        self._open_rounds = OpenRounds()  # the answer path's reads, kept in memory (bot.hot_reads)
+        self._configs: Expiring[ChannelConfig] = Expiring()
         self.learning = Learning(bank, repo, clock, self._zone_of, self.bank_for)
         self.exams = Exams(bank, repo, scheduler, clock, self._ports, self._tally, self.bank_for)
         self.schedules = Posting(self, repo, scheduler, clock, self._defaults.schedule_grace)
@@ -355,15 +360,12 @@ class QuizService:
 
     async def close_round(self, round_id: int) -> RevealCard | None:
         """Close a round (idempotent); for public rounds, post the reveal through the platform's port."""
+        self._open_rounds.drop(round_id)
         rnd = await self._repo.get_round(round_id)
         if rnd is None or not rnd.is_open:
             return None
         await self.banks.ensure(rnd.target)
-        tallies = []
-        if rnd.kind in COUNTED_AT_CLOSE:
-            for a in await self._repo.answers(round_id):
-                tallies.append(await self._tally(rnd, a, self._question(rnd, a.question_no).task))
-        if not await self._repo.close_round(round_id, self._clock.now(), tallies):
+        if not await self._close_counting(rnd):
             return None
         self._scheduler.cancel(f"close:{round_id}")
         if rnd.kind not in (RoundKind.QOTD, RoundKind.DRILL):
@@ -398,32 +400,41 @@ class QuizService:
         if not rnd.is_open:
             raise QuizError("This round is closed, so answers are no longer taken.")
         question = self._question(rnd, question_no)
-        previous = await self._repo.get_answer(round_id, question_no, user.key)
-        if previous is not None:
-            raise AlreadyAnswered(
-                f"You already answered this question ({_letters(previous.choice)}); the first answer stands."
-            )
-        await self._check_order(rnd, question_no, user)
+        mine = await self._quiz_answers(rnd, question_no, user)
         try:
             choice = parse_choice(raw, question)
         except InvalidChoice as exc:
+            await self._refuse_repeat(rnd, question_no, user)  # "already answered" says more than "not an option"
             raise QuizError(str(exc)) from None
-        answer = await self._record(user, rnd, question_no, question, choice)
+        answer = await self._record(user, rnd, question_no, question, choice, mine)
         if rnd.kind is RoundKind.QUIZ:
             return await self._quiz_feedback(user, rnd, question_no, answer)
         await self._refresh_cards(rnd, question_no)
         return AnswerResult(outcome=Outcome.RECORDED, choice=choice, message=await self._recorded_message(rnd, choice))
 
-    async def _check_order(self, rnd: Round, question_no: int, user: UserRef) -> None:
+    async def _quiz_answers(self, rnd: Round, question_no: int, user: UserRef) -> list[Answer]:
+        """A solo quiz's answers so far, after checking this one is new and next in order (other kinds: none read)."""
         if rnd.kind is not RoundKind.QUIZ:
-            return
-        expected = len(await self._repo.answers(rnd.id, user_key=user.key)) + 1
-        if question_no != expected:
-            raise QuizError(f"Answer question {expected} of this quiz first.")
+            return []
+        mine = await self._repo.answers(rnd.id, user_key=user.key)
+        for previous in mine:
+            if previous.question_no == question_no:
+                raise _repeat(previous)
+        if question_no != len(mine) + 1:
+            raise QuizError(f"Answer question {len(mine) + 1} of this quiz first.")
+        return mine
 
-    async def _record(self, user: UserRef, rnd: Round, question_no: int, question: Question, choice: str) -> Answer:
+    async def _refuse_repeat(self, rnd: Round, question_no: int, user: UserRef) -> None:
+        previous = await self._repo.get_answer(rnd.id, question_no, user.key)
+        if previous is not None:
+            raise _repeat(previous)
+
+    async def _record(
+        self, user: UserRef, rnd: Round, question_no: int, question: Question, choice: str, mine: list[Answer]
+    ) -> Answer:
         now = self._clock.now()
-        since = await self._question_started(rnd, question_no, user)
+        # A solo quiz times each answer from the one before; elsewhere time counts from the round's opening.
+        since = mine[-1].answered_at if mine else rnd.opened_at
         answer = score_answer(
             question,
             choice,
@@ -436,9 +447,11 @@ class QuizService:
         )
         await self._repo.remember_member(user.key, user.name)
         tally = await self._tally(rnd, answer, question.task)
-        inserted = await self._repo.record_answer(tally, count_now=rnd.kind not in COUNTED_AT_CLOSE)
-        if not inserted:  # a concurrent duplicate (double click) won the race; it was counted once
-            raise AlreadyAnswered("You already answered this question; the first answer stands.")
+        if not await self._repo.record_answer(tally, count_now=rnd.kind not in COUNTED_AT_CLOSE):
+            # Nothing written: an earlier answer (a double click) stands, or the round closed a moment ago.
+            await self._refuse_repeat(rnd, question_no, user)
+            self._open_rounds.drop(rnd.id)
+            raise QuizError("This round is closed, so answers are no longer taken.")
         return answer
 
     async def _tally(self, rnd: Round, answer: Answer, task: str) -> Tally:
@@ -453,13 +466,6 @@ class QuizService:
             rating=rating_for(answer.correct, answer.elapsed_ms if rnd.kind is RoundKind.QUIZ else None),
         )
 
-    async def _question_started(self, rnd: Round, question_no: int, user: UserRef) -> datetime:
-        if rnd.kind is RoundKind.QUIZ and question_no > 1:
-            previous = await self._repo.get_answer(rnd.id, question_no - 1, user.key)
-            if previous is not None:
-                return previous.answered_at
-        return rnd.opened_at
-
     async def _recorded_message(self, rnd: Round, choice: str) -> str:
         config = await self.channel_config(rnd.target)
         when = _format_when(rnd.closes_at, config.tz, self._clock.now()) if rnd.closes_at else "when it closes"
@@ -467,8 +473,10 @@ class QuizService:
 
     async def _refresh_cards(self, rnd: Round, question_no: int) -> None:
         port = self._ports.get(rnd.target.platform)
+        if port is None:
+            return
         refs = await self._repo.message_refs(rnd.id, question_no if len(rnd.question_ids) > 1 else None)
-        if port is None or not refs:
+        if not refs:
             return
         card = await self.question_card(rnd, question_no)
         for ref in refs:
@@ -572,6 +580,21 @@ class QuizService:
             your_choice=mine.choice if mine else None,
             is_open=rnd.is_open,
         )
+
+    async def _close_counting(self, rnd: Round) -> bool:
+        """Close a round, adding the answers counted at its close; retried if an answer lands while they are read."""
+        for _ in range(CLOSE_ATTEMPTS):
+            tallies = []
+            if rnd.kind in COUNTED_AT_CLOSE:
+                for a in await self._repo.answers(rnd.id):
+                    tallies.append(await self._tally(rnd, a, self._question(rnd, a.question_no).task))
+            try:
+                return await self._repo.close_round(
+                    rnd.id, self._clock.now(), tallies, covers_all=rnd.kind in COUNTED_AT_CLOSE
+                )
+            except AnswersChanged:
+                continue
+        raise RuntimeError(f"round {rnd.id} kept changing while it was being closed")
 
     async def reveal_card(self, rnd: Round, question_no: int, counts: bool = True) -> RevealCard:
         """A round's question with key, explanations and (for public rounds) the share who chose each option."""
@@ -680,11 +703,16 @@ class QuizService:
 
     async def channel_config(self, target: Target) -> ChannelConfig:
         """Channel settings over workspace settings over the defaults."""
+        cached = self._configs.get(target.channel_key)
+        if cached is not None:
+            return cached
         values = await self._repo.get_settings(target.workspace_key)
         values.update(await self._repo.get_settings(target.channel_key))
         zone = values.get("timezone", self._defaults.timezone)
         reveal = values.get("reveal")
-        return ChannelConfig(ZoneInfo(zone), time.fromisoformat(reveal) if reveal else self._defaults.reveal)
+        config = ChannelConfig(ZoneInfo(zone), time.fromisoformat(reveal) if reveal else self._defaults.reveal)
+        self._configs.put(target.channel_key, config)
+        return config
 
     async def settings(self, user: UserRef, target: Target, change: SettingsChange) -> SettingsCard:
         """Show this channel's settings; admins may change them."""
@@ -696,6 +724,7 @@ class QuizService:
         if updates:
             self._require_admin(user, "change settings")
             await self._repo.set_settings(target.channel_key, updates)
+            self._configs.clear()
         config = await self.channel_config(target)
         return SettingsCard(timezone=config.tz.key, reveal=config.reveal.strftime("%H:%M"), changed=bool(updates))
 
@@ -738,7 +767,11 @@ class QuizService:
             raise QuizError(f"Sorry, only an admin can {action}.")
 
     async def _round(self, round_id: int, target: Target) -> Round:
-        rnd = await self._repo.get_round(round_id)
+        rnd = self._open_rounds.get(round_id)
+        if rnd is None:
+            rnd = await self._repo.get_round(round_id)
+            if rnd is not None and rnd.kind in ANSWERED_HERE:
+                self._open_rounds.keep(rnd)
         if rnd is None or rnd.target != target:
             raise QuizError("That question is not available here; it may belong to another channel.")
         await self.banks.ensure(rnd.target)
@@ -768,3 +801,8 @@ def _format_when(at: datetime, tz: ZoneInfo, now: datetime) -> str:
     local = at.astimezone(tz)
     day = "" if local.date() == now.astimezone(tz).date() else f" on {local:%a %d %b}"
     return f"at {local:%H:%M} {local.tzname()}{day}"
+
+
+def _repeat(previous: Answer) -> AlreadyAnswered:
+    letters = _letters(previous.choice)
+    return AlreadyAnswered(f"You already answered this question ({letters}); the first answer stands.")

@@ -40,7 +40,7 @@ class ExamStore:
         raise NotImplementedError
 
     @staticmethod
-    async def _add_to_aggregates(db: aiosqlite.Connection, tally: Tally) -> None:  # pragma: no cover - overridden
+    async def _add_to_aggregates(db: aiosqlite.Connection, tallies: Sequence[Tally]) -> None:  # pragma: no cover
         raise NotImplementedError
 
     async def create_exam(
@@ -168,6 +168,7 @@ class ExamStore:
                     row = await check.fetchone()
                 return False if row is None or row[0] is not None else None
             await db.execute("UPDATE rounds SET closed_at = ? WHERE id = ? AND closed_at IS NULL", (_ts(at), round_id))
+            new = []
             for tally in tallies:
                 answer = tally.answer
                 inserted = await db.execute(
@@ -186,7 +187,8 @@ class ExamStore:
                     ),
                 )
                 if inserted.rowcount == 1:
-                    await self._add_to_aggregates(db, tally)
+                    new.append(tally)
+            await self._add_to_aggregates(db, new)
             return True
 
     async def exam_history(self, owner: str, limit: int) -> list[ExamAttempt]:

@@ -3,8 +3,10 @@
 A commit costs far more than an insert, so under a burst (a busy question of the day) the answers that arrive
 within `window` seconds, plus those that arrived while the previous batch was committing, go in together: one
 multi-row `INSERT … ON CONFLICT DO NOTHING RETURNING` tells which rows are new, their aggregates are added in the
-same transaction, and only after `COMMIT` returns is any caller told the outcome. A duplicate (in the table or
-earlier in the same batch) is reported as False, exactly as on the one-transaction-per-answer path.
+same transaction (one statement per table for the batch), and only after the commit is any caller told the outcome.
+A batch with no aggregates to add is that one statement, its own transaction: one round trip to SQLite's thread.
+A duplicate (in the table or earlier in the same batch) and an answer to a closed round are reported as False,
+exactly as on the one-transaction-per-answer path.
 """
 
 from __future__ import annotations
@@ -26,9 +28,16 @@ log = logging.getLogger(__name__)
 DEFAULT_WINDOW = 0.002  # seconds a batch stays open for more answers
 MAX_BATCH = 500  # 9 bound values a row keeps a batch far below SQLite's 32,766-variable limit
 _COLUMNS = "round_id, question_no, user_key, question_id, choice, correct, points, answered_at, elapsed_ms"
+# The rows arrive as VALUES in the order of `answer_row` (round id last) plus their place in the batch; the join keeps
+# only rows whose round is still open, and ORDER BY makes the first of two same-key answers the one inserted.
+_INSERT_IF_OPEN = (
+    f"INSERT INTO answers ({_COLUMNS}) SELECT r.id, v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, "
+    "v.column7, v.column8 FROM (VALUES {rows}) AS v JOIN rounds AS r ON r.id = v.column9 "
+    "WHERE r.closed_at IS NULL ORDER BY v.column10 ON CONFLICT DO NOTHING RETURNING round_id, question_no, user_key"
+)
 
 Transaction = Callable[[], AbstractAsyncContextManager[aiosqlite.Connection]]
-AddAggregates = Callable[[aiosqlite.Connection, Tally], Awaitable[None]]
+AddAggregates = Callable[[aiosqlite.Connection, Sequence[Tally]], Awaitable[None]]
 RecordOne = Callable[[Tally, bool], Awaitable[bool]]
 AnswerRow = Callable[[Tally], tuple[Any, ...]]
 
@@ -38,6 +47,7 @@ class _Pending:
     tally: Tally
     count_now: bool
     done: asyncio.Future[bool] = field(repr=False)
+    queued_at: float  # loop time it joined the queue
 
     @property
     def key(self) -> tuple[int, int, str]:
@@ -51,6 +61,7 @@ class GroupCommit:
     def __init__(
         self,
         transaction: Transaction,
+        single_write: Transaction,
         add_aggregates: AddAggregates,
         record_one: RecordOne,
         answer_row: AnswerRow,
@@ -58,6 +69,7 @@ class GroupCommit:
         max_batch: int = MAX_BATCH,
     ) -> None:
         self._transaction = transaction
+        self._single_write = single_write
         self._add_aggregates = add_aggregates
         self._record_one = record_one
         self._answer_row = answer_row
@@ -70,14 +82,15 @@ class GroupCommit:
 
     async def submit(self, tally: Tally, count_now: bool = True) -> bool:
         """Queue one answer; True once it is committed as new, False when it was already recorded."""
-        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._pending.append(_Pending(tally, count_now, done))
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[bool] = loop.create_future()
+        self._pending.append(_Pending(tally, count_now, done, loop.time()))
         if len(self._pending) >= self._max_batch:
             self._full.set()
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush_loop(), name="sqlite-group-commit")
-        # A cancelled caller must not cancel the batch others wait on: shield the shared outcome.
-        return await asyncio.shield(done)
+        # Each caller has a future of its own: a cancelled caller cancels only that one (settling skips it).
+        return await done
 
     async def close(self) -> None:
         """Commit whatever is queued (callers are answered) before the connection closes."""
@@ -88,11 +101,15 @@ class GroupCommit:
     async def _flush_loop(self) -> None:
         batch: list[_Pending] = []
         try:
+            loop = asyncio.get_running_loop()
             while self._pending:
-                if len(self._pending) < self._max_batch:
+                # The window counts from the oldest answer's arrival: answers that queued while the previous batch
+                # was committing have waited long enough and go at once.
+                wait = self._window - (loop.time() - self._pending[0].queued_at)
+                if wait > 0 and len(self._pending) < self._max_batch:
                     self._full.clear()
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._full.wait(), self._window)
+                        await asyncio.wait_for(self._full.wait(), wait)
                 batch, self._pending = self._pending[: self._max_batch], self._pending[self._max_batch :]
                 await self._commit(batch)
         except BaseException:
@@ -122,23 +139,20 @@ class GroupCommit:
             _settle(item.done, inserted)
 
     async def _write(self, batch: Sequence[_Pending]) -> list[bool]:
-        marks = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(batch))
-        params = [value for item in batch for value in self._answer_row(item.tally)]
-        async with self._transaction() as db:
-            async with db.execute(
-                f"INSERT INTO answers ({_COLUMNS}) VALUES {marks} ON CONFLICT DO NOTHING "
-                "RETURNING round_id, question_no, user_key",
-                params,
-            ) as cur:
-                new = {(r[0], r[1], r[2]) for r in await cur.fetchall()}
+        rows = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(batch))
+        params = [value for n, item in enumerate(batch) for value in (*self._answer_row(item.tally), n)]
+        sql = _INSERT_IF_OPEN.format(rows=rows)
+        counted = any(item.count_now for item in batch)
+        async with self._transaction() if counted else self._single_write() as db:
+            new = {(r[0], r[1], r[2]) for r in await db.execute_fetchall(sql, params)}
             outcomes = []
             for item in batch:
                 # The first of several same-key answers in a batch is the one SQLite inserted; later ones conflicted.
-                inserted = item.key in new
+                outcomes.append(item.key in new)
                 new.discard(item.key)
-                outcomes.append(inserted)
-                if inserted and item.count_now:
-                    await self._add_aggregates(db, item.tally)
+            await self._add_aggregates(
+                db, [item.tally for item, inserted in zip(batch, outcomes, strict=True) if inserted and item.count_now]
+            )
         return outcomes
 
 

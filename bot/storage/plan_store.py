@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, date, datetime
 
@@ -12,19 +13,21 @@ from bot.models import Tally, Target
 from bot.plans import StoredPlan
 
 
-async def add_task_days(db: aiosqlite.Connection, tally: Tally) -> None:
-    """Add one answer to its channel's per-day task counts, for the group and the member (caller's transaction)."""
-    if tally.day is None or not tally.scopes:
-        return
-    await db.executemany(
-        "INSERT INTO task_days (scope, member, day, task, answered, correct) VALUES (?, ?, ?, ?, 1, ?) "
-        "ON CONFLICT (scope, member, day, task) DO UPDATE SET answered = answered + 1, "
-        "correct = correct + excluded.correct",
-        [
-            (tally.scopes[0], member, tally.day.isoformat(), tally.task, int(tally.answer.correct))
-            for member in ("", tally.answer.user_key)
-        ],
-    )
+async def add_task_days(db: aiosqlite.Connection, tallies: Sequence[Tally]) -> None:
+    """Add answers to their channels' per-day task counts, for the group and the member (caller's transaction)."""
+    rows = [
+        (t.scopes[0], member, t.day.isoformat(), t.task, int(t.answer.correct))
+        for t in tallies
+        if t.day is not None and t.scopes
+        for member in ("", t.answer.user_key)
+    ]
+    if rows:
+        await db.executemany(
+            "INSERT INTO task_days (scope, member, day, task, answered, correct) VALUES (?, ?, ?, ?, 1, ?) "
+            "ON CONFLICT (scope, member, day, task) DO UPDATE SET answered = answered + 1, "
+            "correct = correct + excluded.correct",
+            rows,
+        )
 
 
 def _plan(row: aiosqlite.Row) -> StoredPlan:

@@ -108,7 +108,7 @@ class PlayStore:
         raise NotImplementedError
 
     @staticmethod
-    async def _add_to_aggregates(db: aiosqlite.Connection, tally: Tally) -> None:  # pragma: no cover - overridden
+    async def _add_to_aggregates(db: aiosqlite.Connection, tallies: Sequence[Tally]) -> None:  # pragma: no cover
         raise NotImplementedError
 
     # ---- duels ----------------------------------------------------------------------------------------------------
@@ -219,8 +219,7 @@ class PlayStore:
             if cur.rowcount != 1:
                 return False
             await db.execute("UPDATE rounds SET closed_at = ? WHERE id = ? AND closed_at IS NULL", (_ts(at), round_id))
-            for tally in tallies:
-                await self._add_to_aggregates(db, tally)
+            await self._add_to_aggregates(db, tallies)
             for change in changes:
                 won, lost, drew = (int(change.result == r) for r in ("win", "loss", "draw"))
                 await db.execute(

@@ -272,6 +272,12 @@ class PostgresRepository(SqliteRepository):
             await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK)
             yield PgConnection(conn)
 
+    @asynccontextmanager
+    async def _single_write(self) -> AsyncIterator[Any]:
+        """One write statement, still under the writers' lock, so it queues behind a round's close as on SQLite."""
+        async with self._transaction() as db:
+            yield db
+
     async def ping(self) -> bool:
         """True when the database answers."""
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, date, datetime
 from typing import Any
@@ -21,45 +22,64 @@ _BETTER = (
     "(s.answered < me.answered OR (s.answered = me.answered AND s.user_key < me.user_key))))))"
 )
 _OPTED_IN = "user_key IN (SELECT user_key FROM global_optin)"
+_KEYS_PER_READ = 200  # (user, question) pairs OR-ed in one read, well below SQLite's expression depth limit
 
 
 def _ts(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-async def add_progress(db: aiosqlite.Connection, tally: Tally) -> None:
-    """Add one answer to daily activity, group task accuracy and the member's review card (caller's transaction)."""
-    answer, correct = tally.answer, int(tally.answer.correct)
-    if tally.day is not None:
-        domain = tally.task.split(".")[0]
+async def add_progress(db: aiosqlite.Connection, tallies: Sequence[Tally]) -> None:
+    """Add answers to daily activity, group task accuracy and the members' review cards (caller's transaction)."""
+    dated = [t for t in tallies if t.day is not None]
+    if dated:  # an empty batch would still cost a round trip each
+        # One statement per table for the whole batch: a busy round's close is a handful of round trips, not thousands.
         await db.executemany(
             "INSERT INTO daily_stats (subject, day, domain, answered, correct) VALUES (?, ?, ?, 1, ?) "
             "ON CONFLICT (subject, day, domain) DO UPDATE SET answered = answered + 1, "
             "correct = correct + excluded.correct",
-            [(subject, tally.day.isoformat(), domain, correct) for subject in (answer.user_key, *tally.scopes)],
+            [
+                (subject, t.day.isoformat(), t.task.split(".")[0], int(t.answer.correct))
+                for t in dated
+                if t.day is not None
+                for subject in (t.answer.user_key, *t.scopes)
+            ],
         )
         await db.executemany(
             "INSERT INTO group_task_stats (scope, task, answered, correct) VALUES (?, ?, 1, ?) "
             "ON CONFLICT (scope, task) DO UPDATE SET answered = answered + 1, correct = correct + excluded.correct",
-            [(scope, tally.task, correct) for scope in tally.scopes],
+            [(scope, t.task, int(t.answer.correct)) for t in dated for scope in t.scopes],
         )
-        await add_task_days(db, tally)  # per-day task counts for study-plan recaps (bot.study_plans)
-    if tally.rating is not None:
-        # Read and write inside the caller's IMMEDIATE transaction: no other writer can change the card between.
-        async with db.execute(
-            "SELECT * FROM review_cards WHERE user_key = ? AND question_id = ?", (answer.user_key, answer.question_id)
-        ) as cur:
-            row = await cur.fetchone()
-        card = review(_card(row) if row else None, tally.rating, answer.answered_at)
-        await db.execute(
-            "INSERT INTO review_cards (user_key, question_id, state, step, stability, difficulty, due, last_review, "
-            "reviews, lapses) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_key, question_id) DO UPDATE SET "
-            "state = excluded.state, step = excluded.step, stability = excluded.stability, "
-            "difficulty = excluded.difficulty, due = excluded.due, last_review = excluded.last_review, "
-            "reviews = excluded.reviews, lapses = excluded.lapses",
+        await add_task_days(db, dated)  # per-day task counts for study-plan recaps (bot.study_plans)
+    await _review_cards(db, [t for t in tallies if t.rating is not None])
+
+
+async def _review_cards(db: aiosqlite.Connection, tallies: Sequence[Tally]) -> None:
+    """Move each answered question's review card on; read and written inside the caller's write transaction."""
+    if not tallies:
+        return
+    keys = list(dict.fromkeys((t.answer.user_key, t.answer.question_id) for t in tallies))
+    cards: dict[tuple[str, str], CardState | None] = dict.fromkeys(keys)
+    for start in range(0, len(keys), _KEYS_PER_READ):
+        chunk = keys[start : start + _KEYS_PER_READ]
+        where = " OR ".join(["(user_key = ? AND question_id = ?)"] * len(chunk))
+        params = [value for key in chunk for value in key]
+        for row in await db.execute_fetchall(f"SELECT * FROM review_cards WHERE {where}", params):
+            cards[(row["user_key"], row["question_id"])] = _card(row)
+    for t in tallies:  # in answer order: a member answering the same question twice moves its card twice
+        key = (t.answer.user_key, t.answer.question_id)
+        assert t.rating is not None
+        cards[key] = review(cards[key], t.rating, t.answer.answered_at)
+    await db.executemany(
+        "INSERT INTO review_cards (user_key, question_id, state, step, stability, difficulty, due, last_review, "
+        "reviews, lapses) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_key, question_id) DO UPDATE SET "
+        "state = excluded.state, step = excluded.step, stability = excluded.stability, "
+        "difficulty = excluded.difficulty, due = excluded.due, last_review = excluded.last_review, "
+        "reviews = excluded.reviews, lapses = excluded.lapses",
+        [
             (
-                answer.user_key,
-                answer.question_id,
+                user_key,
+                question_id,
                 card.state,
                 card.step,
                 card.stability,
@@ -68,8 +88,11 @@ async def add_progress(db: aiosqlite.Connection, tally: Tally) -> None:
                 _ts(card.last_review) if card.last_review else None,
                 card.reviews,
                 card.lapses,
-            ),
-        )
+            )
+            for (user_key, question_id), card in cards.items()
+            if card is not None
+        ],
+    )
 
 
 def _card(row: Any) -> CardState:

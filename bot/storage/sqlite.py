@@ -16,6 +16,7 @@ import aiosqlite
 
 from bot.metrics import METRICS
 from bot.models import Answer, Round, RoundKind, Tally, Target
+from bot.ports import AnswersChanged
 from bot.storage.bank_store import BankStore
 from bot.storage.exam_store import ExamStore
 from bot.storage.group_commit import GroupCommit
@@ -26,6 +27,7 @@ from bot.storage.schedule_store import ScheduleStore
 
 BUSY_TIMEOUT_MS = 10_000
 WAL_ATTEMPTS = 40  # about 16 s of backing off in all
+NAMES_REMEMBERED = 100_000
 
 
 def migrations() -> list[tuple[int, str, str]]:
@@ -96,10 +98,19 @@ def _round(row: Any) -> Round:
     )
 
 
+# An answer is written only while its round is open, checked in the same statement: a round closed by another
+# process (or a moment ago) takes no more answers, so its close counted every answer it will ever have.
+INSERT_IF_OPEN = (
+    "INSERT INTO answers (round_id, question_no, user_key, question_id, choice, correct, points, answered_at, "
+    "elapsed_ms) SELECT id, CAST(? AS BIGINT), ?, ?, ?, CAST(? AS BIGINT), CAST(? AS BIGINT), ?, CAST(? AS BIGINT) "
+    "FROM rounds WHERE id = ? AND closed_at IS NULL ON CONFLICT DO NOTHING"
+)
+
+
 def _answer_row(tally: Tally) -> tuple[Any, ...]:
+    """An answer's values in INSERT_IF_OPEN's order (the round id last)."""
     a = tally.answer
     return (
-        a.round_id,
         a.question_no,
         a.user_key,
         a.question_id,
@@ -108,6 +119,7 @@ def _answer_row(tally: Tally) -> tuple[Any, ...]:
         a.points,
         _ts(a.answered_at),
         a.elapsed_ms,
+        a.round_id,
     )
 
 
@@ -133,6 +145,7 @@ class SqliteRepository(ProgressStore, ExamStore, ScheduleStore, BankStore, PlayS
         # One connection serves every coroutine: a write transaction must not interleave with another's statements.
         self._write = asyncio.Lock()
         self._group: GroupCommit | None = None  # opt-in batching of concurrent answers (bot.storage.group_commit)
+        self._names: dict[str, str] = {}  # member names known to be stored as they are (every answer passes here)
 
     @classmethod
     async def open(cls, path: Path, synchronous: str = "NORMAL", *, group_commit_ms: float = 0) -> SqliteRepository:
@@ -156,7 +169,12 @@ class SqliteRepository(ProgressStore, ExamStore, ScheduleStore, BankStore, PlayS
         if group_commit_ms > 0:
             window = group_commit_ms / 1000
             repo._group = GroupCommit(
-                repo._transaction, repo._add_to_aggregates, repo._record_answer_alone, _answer_row, window
+                repo._transaction,
+                repo._single_write,
+                repo._add_to_aggregates,
+                repo._record_answer_alone,
+                _answer_row,
+                window,
             )
         return repo
 
@@ -176,6 +194,12 @@ class SqliteRepository(ProgressStore, ExamStore, ScheduleStore, BankStore, PlayS
                 await self._db.execute("ROLLBACK")
                 raise
             await self._db.execute("COMMIT")
+
+    @asynccontextmanager
+    async def _single_write(self) -> AsyncIterator[aiosqlite.Connection]:
+        """The connection for one write statement, which SQLite runs as its own transaction (autocommit)."""
+        async with self._write:  # never inside another coroutine's open transaction on this shared connection
+            yield self._db
 
     async def schema_version(self) -> int:
         """The newest migration applied."""
@@ -268,16 +292,25 @@ class SqliteRepository(ProgressStore, ExamStore, ScheduleStore, BankStore, PlayS
             (owner, kind.value),
         )
 
-    async def close_round(self, round_id: int, at: datetime, tallies: Sequence[Tally] = ()) -> bool:
-        """Close a round and add `tallies` to the aggregates, atomically; True only for the call that closed it."""
+    async def close_round(
+        self, round_id: int, at: datetime, tallies: Sequence[Tally] = (), *, covers_all: bool = False
+    ) -> bool:
+        """Close a round and add `tallies` to the aggregates, atomically; True only for the call that closed it.
+
+        With `covers_all`, the tallies claim to be every answer of the round: if an answer arrived after the caller
+        read them, nothing is written and `AnswersChanged` tells the caller to read again.
+        """
         async with self._transaction() as db:
             cur = await db.execute(
                 "UPDATE rounds SET closed_at = ? WHERE id = ? AND closed_at IS NULL", (_ts(at), round_id)
             )
             if cur.rowcount != 1:
                 return False
-            for tally in tallies:
-                await self._add_to_aggregates(db, tally)
+            if covers_all:
+                rows = list(await db.execute_fetchall("SELECT COUNT(*) FROM answers WHERE round_id = ?", (round_id,)))
+                if int(rows[0][0]) != len(tallies):
+                    raise AnswersChanged(round_id)
+            await self._add_to_aggregates(db, tallies)
             return True
 
     async def add_message_ref(self, round_id: int, ref: str, question_no: int = 1) -> None:
@@ -296,7 +329,8 @@ class SqliteRepository(ProgressStore, ExamStore, ScheduleStore, BankStore, PlayS
         return [r[0] for r in await self._db.execute_fetchall(sql + " ORDER BY ref", params)]
 
     async def record_answer(self, tally: Tally, count_now: bool = True) -> bool:
-        """Insert an answer (and with `count_now` its aggregates) in one transaction; False if it was there."""
+        """Insert an answer (and with `count_now` its aggregates) in one transaction; False if it was there already
+        or its round is closed."""
         if self._group is not None:
             recorded = await self._group.submit(tally, count_now)
         else:
@@ -306,48 +340,40 @@ class SqliteRepository(ProgressStore, ExamStore, ScheduleStore, BankStore, PlayS
         return recorded
 
     async def _record_answer_alone(self, tally: Tally, count_now: bool) -> bool:
-        answer = tally.answer
+        if not count_now:
+            # One statement is its own transaction: a single round trip on the hot path of a question of the day.
+            async with self._single_write() as db:
+                cur = await db.execute(INSERT_IF_OPEN, _answer_row(tally))
+                return cur.rowcount == 1
         async with self._transaction() as db:
-            cur = await db.execute(
-                "INSERT INTO answers (round_id, question_no, user_key, question_id, choice, correct, points, "
-                "answered_at, elapsed_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                (
-                    answer.round_id,
-                    answer.question_no,
-                    answer.user_key,
-                    answer.question_id,
-                    answer.choice,
-                    int(answer.correct),
-                    answer.points,
-                    _ts(answer.answered_at),
-                    answer.elapsed_ms,
-                ),
-            )
+            cur = await db.execute(INSERT_IF_OPEN, _answer_row(tally))
             if cur.rowcount != 1:
                 return False
-            if count_now:
-                await self._add_to_aggregates(db, tally)
+            await self._add_to_aggregates(db, [tally])
             return True
 
     @staticmethod
-    async def _add_to_aggregates(db: aiosqlite.Connection, tally: Tally) -> None:
-        answer, correct = tally.answer, int(tally.answer.correct)
+    async def _add_to_aggregates(db: aiosqlite.Connection, tallies: Sequence[Tally]) -> None:
+        """Add answers to every aggregate, one statement per table for the whole batch (caller's transaction)."""
+        if not tallies:
+            return
         await db.executemany(
             "INSERT INTO scores (scope, period, user_key, points, answered, correct) VALUES (?, ?, ?, ?, 1, ?) "
             "ON CONFLICT (scope, period, user_key) DO UPDATE SET points = points + excluded.points, "
             "answered = answered + 1, correct = correct + excluded.correct",
             [
-                (scope, period, answer.user_key, answer.points, correct)
-                for scope in tally.scopes
-                for period in tally.periods
+                (scope, period, t.answer.user_key, t.answer.points, int(t.answer.correct))
+                for t in tallies
+                for scope in t.scopes
+                for period in t.periods
             ],
         )
-        await db.execute(
+        await db.executemany(
             "INSERT INTO task_stats (user_key, task, answered, correct) VALUES (?, ?, 1, ?) "
             "ON CONFLICT (user_key, task) DO UPDATE SET answered = answered + 1, correct = correct + excluded.correct",
-            (answer.user_key, tally.task, correct),
+            [(t.answer.user_key, t.task, int(t.answer.correct)) for t in tallies],
         )
-        await add_progress(db, tally)  # streaks, trends, group accuracy and the review card (bot.progress, bot.review)
+        await add_progress(db, tallies)  # streaks, trends, group accuracy and review cards (bot.progress, bot.review)
 
     async def get_answer(self, round_id: int, question_no: int, user_key: str) -> Answer | None:
         """One member's answer to one question of a round."""
@@ -404,16 +430,22 @@ class SqliteRepository(ProgressStore, ExamStore, ScheduleStore, BankStore, PlayS
 
     async def remember_member(self, user_key: str, name: str) -> None:
         """Store a member's display name."""
-        # Every answer passes here: a read skips the write transaction when the name is already stored as it is.
-        known = list(await self._db.execute_fetchall("SELECT name FROM members WHERE user_key = ?", (user_key,)))
-        if known and known[0][0] == name:
+        if self._names.get(user_key) == name:
             return
-        async with self._transaction() as db:
-            await db.execute(
-                "INSERT INTO members (user_key, name) VALUES (?, ?) "
-                "ON CONFLICT (user_key) DO UPDATE SET name = excluded.name WHERE name <> excluded.name",
-                (user_key, name),
-            )
+        if len(self._names) >= NAMES_REMEMBERED:
+            self._names.clear()  # a bound, not an LRU: a miss costs one idempotent write
+        # Noted before the write, so a member's simultaneous answers write their name once, not once each.
+        self._names[user_key] = name
+        try:
+            async with self._single_write() as db:
+                await db.execute(
+                    "INSERT INTO members (user_key, name) VALUES (?, ?) "
+                    "ON CONFLICT (user_key) DO UPDATE SET name = excluded.name WHERE name <> excluded.name",
+                    (user_key, name),
+                )
+        except BaseException:
+            self._names.pop(user_key, None)
+            raise
 
     async def member_names(self, user_keys: Sequence[str]) -> Mapping[str, str]:
         """Display names of members."""

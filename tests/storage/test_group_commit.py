@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.models import Answer, RoundKind, Tally, Target
+from bot.ports import AnswersChanged
 from bot.storage.sqlite import SqliteRepository
 
 T0 = datetime(2026, 11, 23, 9, tzinfo=UTC)
@@ -107,15 +108,53 @@ async def test_each_caller_is_acknowledged_only_after_its_batch_committed(tmp_pa
 
 
 async def test_a_bad_row_fails_alone_and_its_batch_neighbours_are_recorded(tmp_path: Path) -> None:
-    repo = await open_grouped(tmp_path / "q.sqlite3")
+    path = tmp_path / "q.sqlite3"
+    repo = await open_grouped(path)
     rnd = await repo.create_round(RoundKind.QUIZ, HERE, None, ["q1"], T0, None)
+    with sqlite3.connect(path) as db:  # a row the database refuses (as a constraint or a full disk would)
+        db.execute(
+            "CREATE TRIGGER refuse_x BEFORE INSERT ON answers WHEN NEW.user_key = 'u:x' "
+            "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )
     good = [repo.record_answer(tally(rnd.id, f"u:{i}")) for i in range(5)]
-    bad = repo.record_answer(tally(9999, "u:x"))  # no such round: the foreign key refuses it
+    bad = repo.record_answer(tally(rnd.id, "u:x"))
     results = await asyncio.gather(*good, bad, return_exceptions=True)
     assert results[:5] == [True] * 5
     assert isinstance(results[5], sqlite3.IntegrityError)
     assert len(await repo.answers(rnd.id)) == 5
-    assert await repo.answers(9999) == []
+    assert len(table(path, "task_stats")) == 5
+    await repo.close()
+
+
+@pytest.mark.parametrize("group_commit_ms", [0, 3])
+async def test_a_closed_or_unknown_round_takes_no_answer(tmp_path: Path, group_commit_ms: float) -> None:
+    path = tmp_path / "q.sqlite3"
+    repo = await SqliteRepository.open(path, group_commit_ms=group_commit_ms)
+    open_ = await repo.create_round(RoundKind.QOTD, HERE, None, ["q1"], T0, None)
+    closed = await repo.create_round(RoundKind.QOTD, HERE, None, ["q1"], T0, None)
+    assert await repo.close_round(closed.id, T0, covers_all=True)
+    results = await asyncio.gather(
+        *(repo.record_answer(tally(r, "u:1"), count_now=n) for r in (open_.id, closed.id, 9999) for n in (False, True))
+    )
+    assert results == [True, False, False, False, False, False]
+    assert [(a.round_id, a.user_key) for a in await repo.answers(open_.id)] == [(open_.id, "u:1")]
+    assert await repo.answers(closed.id) == [] and await repo.answers(9999) == []
+    await repo.close()
+
+
+async def test_a_close_that_missed_an_answer_writes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "q.sqlite3"
+    repo = await SqliteRepository.open(path)
+    rnd = await repo.create_round(RoundKind.QOTD, HERE, None, ["q1"], T0, None)
+    first, late = tally(rnd.id, "u:1"), tally(rnd.id, "u:2")
+    assert await repo.record_answer(first, count_now=False)
+    assert await repo.record_answer(late, count_now=False)  # lands after the closer read the answers
+    with pytest.raises(AnswersChanged):
+        await repo.close_round(rnd.id, T0, [first], covers_all=True)
+    assert (await repo.get_round(rnd.id)).is_open  # type: ignore[union-attr]
+    assert table(path, "scores") == []
+    assert await repo.close_round(rnd.id, T0, [first, late], covers_all=True)
+    assert [row[2] for row in table(path, "task_stats")] == [1, 1]
     await repo.close()
 
 
