@@ -26,6 +26,10 @@ FAILED = "Something went wrong on our side; please try again in a moment."
 NOT_OURS = "That control is not one of quizbot's answer buttons."
 CHOICE_LIMIT = 25  # Discord shows at most 25 autocomplete choices
 CHOICE_NAME_LIMIT = 100
+# Answers being recorded at once from which a new click is acknowledged (deferred) before the core is called. A lone
+# click gets its reply in one call; in a burst (a busy question of the day) each ack goes out at once instead of
+# waiting behind the other answers' work on the event loop, and the reply follows as an edit.
+BUSY_ANSWERS = 1
 
 
 class Handlers(ByoHandlers):
@@ -37,6 +41,7 @@ class Handlers(ByoHandlers):
         self.ack_budget = ack_budget
         self.accepting = True
         self._inflight: set[asyncio.Task[object]] = set()
+        self._answering = 0  # answers between decode and the core's verdict (BUSY_ANSWERS)
 
     # ---- plumbing ----------------------------------------------------------------------------------------------
 
@@ -207,11 +212,17 @@ class Handlers(ByoHandlers):
             decoded = component_ids.decode(custom_id)
             if decoded is None:
                 raise QuizError(NOT_OURS)
-            result = await reply.call(
-                self.service.answer(
-                    self._user(interaction), target(interaction), decoded.round_id, decoded.question_no, letters
+            if self._answering >= BUSY_ANSWERS:
+                await reply.defer()
+            self._answering += 1
+            try:
+                result = await reply.call(
+                    self.service.answer(
+                        self._user(interaction), target(interaction), decoded.round_id, decoded.question_no, letters
+                    )
                 )
-            )
+            finally:
+                self._answering -= 1
             if result.feedback is None:
                 if result.next_card is not None:  # a duel: the next private question replaces the answered one
                     await reply.replace(render.question(result.next_card.model_copy(update={"note": result.message})))

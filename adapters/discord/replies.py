@@ -75,14 +75,20 @@ class Reply:
         except asyncio.CancelledError:
             task.cancel()
             raise
-        if not done and not self.interaction.response.is_done():
-            observe_ack(self.interaction)
-            if self.update:
-                await self.interaction.response.defer()
-            else:
-                await self.interaction.response.defer(ephemeral=self.ephemeral, thinking=True)
-                self._deferred_public = not self.ephemeral
+        if not done:
+            await self.defer()
         return await task
+
+    async def defer(self) -> None:
+        """Acknowledge now and answer later (a "thinking" placeholder, or a deferred edit of the clicked message)."""
+        if self.interaction.response.is_done():
+            return
+        observe_ack(self.interaction)
+        if self.update:
+            await self.interaction.response.defer()
+        else:
+            await self.interaction.response.defer(ephemeral=self.ephemeral, thinking=True)
+            self._deferred_public = not self.ephemeral
 
     async def send(self, message: Message, *, ephemeral: bool | None = None) -> int | None:
         """Reply with a new message (or fill in the deferred one); returns its id when Discord tells it."""

@@ -18,6 +18,8 @@ from typing import Any
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
@@ -240,12 +242,25 @@ class SlackApp:
         return application
 
 
-async def _time_the_ack(next: Callable[[], Awaitable[None]]) -> None:
-    # Bolt's runner returns from the middleware chain as soon as the listener has acked (the work goes on after),
-    # so this is the time from a verified request to its acknowledgement.
-    started = time.monotonic()
+class _TimedAck(AsyncAck):
+    """Bolt's ack, timed from the verified request to the listener's ack call (quizbot_interaction_ack_seconds)."""
+
+    def __init__(self, started: float) -> None:
+        super().__init__()
+        self._started: float | None = started
+
+    async def __call__(self, *args: Any, **kwargs: Any) -> BoltResponse:
+        if self._started is not None:
+            METRICS.ack_latency.observe(time.monotonic() - self._started)
+            self._started = None
+        return await super().__call__(*args, **kwargs)
+
+
+async def _time_the_ack(context: AsyncBoltContext, next: Callable[[], Awaitable[None]]) -> None:
+    # The listener runs apart from the middleware chain (Bolt answers HTTP once the ack is set), so the timer rides
+    # on the ack itself.
+    context["ack"] = _TimedAck(time.monotonic())
     await next()
-    METRICS.ack_latency.observe(time.monotonic() - started)
 
 
 async def _noted(event: dict[str, Any]) -> None:

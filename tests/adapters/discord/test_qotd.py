@@ -105,12 +105,45 @@ async def test_a_double_click_is_counted_once(
         clicks = [fake.component_click(card, "quiz:1:1:d", user_id=CAROL, username="carol") for _ in range(2)]
         for click in clicks:
             await fake.send_interaction(click)
-        replies = sorted([(await fake.wait_for_callback(c)).json["data"]["content"] for c in clicks])
+        replies = sorted([await final_reply(fake, c) for c in clicks])
         assert replies[0].startswith("Recorded your answer D.")
         assert replies[1].startswith("You already answered this question")
 
         assert await bot.repo.answer_count(1, 1) == 2
         assert [a.choice for a in await bot.repo.answers(1, 1)] == ["b", "d"]
+    await assert_nothing_left_running()
+
+
+async def final_reply(fake: FakeDiscord, click: Json) -> str:
+    """What the member finally reads: the reply itself, or (acknowledged first) the edit of its placeholder."""
+    callback = (await fake.wait_for_callback(click)).json
+    if callback["type"] == 4:
+        return str(callback["data"]["content"])
+    assert callback == {"type": 5, "data": {"flags": 64}}  # private "thinking…", edited once the core has answered
+    await fake.wait_for_request("PATCH", rf"/webhooks/\d+/{click['token']}/messages/@original")
+    return str(fake.original_response(click)["content"])
+
+
+async def test_a_burst_of_answers_is_acknowledged_before_the_work_and_each_reply_follows(
+    fake: FakeDiscord, bank: Bank, clock: FixedClock, scheduler: FakeScheduler, tmp_path: Path
+) -> None:
+    async with running_bot(fake, bank, clock, scheduler, tmp_path) as bot:
+        card, _ = await post_card(bot)
+        _, alone = await bot.click(card, "quiz:1:1:a", user_id=BOB, username="bob")
+        assert alone == ephemeral("Recorded your answer A. The answer is revealed at 18:00 UTC.")  # one call, no defer
+        clicks = [
+            fake.component_click(card, "quiz:1:1:b", user_id=10**17 + n, username=f"m{n}") for n in range(30)
+        ]
+        async with bot.repo._write:  # the database is busy, so the answers pile up in flight: a burst
+            for click in clicks:
+                await fake.send_interaction(click)
+            # Every click after the first is acknowledged at once, before its answer is recorded.
+            for click in clicks[1:]:
+                assert (await fake.wait_for_callback(click)).json == {"type": 5, "data": {"flags": 64}}
+            assert await bot.repo.answer_count(1, 1) == 1
+        for click in clicks:
+            assert await final_reply(fake, click) == "Recorded your answer B. The answer is revealed at 18:00 UTC."
+        assert await bot.repo.answer_count(1, 1) == 31
     await assert_nothing_left_running()
 
 
