@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import platform
 import statistics
@@ -46,7 +47,9 @@ class NullScheduler:
 async def open_service(path: Path, group_commit_ms: float = 0) -> tuple[QuizService, SqliteRepository]:
     """A QuizService on a fresh SQLite file, with the real clock and the shipped bank."""
     repo = await SqliteRepository.open(path, group_commit_ms=group_commit_ms)
-    return QuizService(bank(), repo, NullScheduler(), SystemClock()), repo
+    service = QuizService(bank(), repo, NullScheduler(), SystemClock())
+    gc.freeze()  # as `quizbot run` does once it is built (adapters.main)
+    return service, repo
 
 
 def target(channel: int, platform_name: str = "console") -> Target:

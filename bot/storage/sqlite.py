@@ -18,6 +18,8 @@ from bot.metrics import METRICS
 from bot.models import Answer, Round, RoundKind, Tally, Target
 from bot.ports import AnswersChanged
 from bot.storage.bank_store import BankStore
+from bot.storage.checkpoint import EVERY as CHECKPOINT_EVERY
+from bot.storage.checkpoint import WAL_SIZE_LIMIT, Checkpointer
 from bot.storage.exam_store import ExamStore
 from bot.storage.group_commit import GroupCommit
 from bot.storage.plan_store import PlanStore
@@ -146,9 +148,17 @@ class SqliteRepository(ProgressStore, ExamStore, ScheduleStore, BankStore, PlayS
         self._write = asyncio.Lock()
         self._group: GroupCommit | None = None  # opt-in batching of concurrent answers (bot.storage.group_commit)
         self._names: dict[str, str] = {}  # member names known to be stored as they are (every answer passes here)
+        self._checkpointer: Checkpointer | None = None
 
     @classmethod
-    async def open(cls, path: Path, synchronous: str = "NORMAL", *, group_commit_ms: float = 0) -> SqliteRepository:
+    async def open(
+        cls,
+        path: Path,
+        synchronous: str = "NORMAL",
+        *,
+        group_commit_ms: float = 0,
+        checkpoint_every: float = CHECKPOINT_EVERY,
+    ) -> SqliteRepository:
         """Open (creating) the database file and bring its schema up to date; `group_commit_ms` > 0 batches answers."""
         path.parent.mkdir(parents=True, exist_ok=True)
         db = await aiosqlite.connect(path, isolation_level=None)
@@ -163,6 +173,10 @@ class SqliteRepository(ProgressStore, ExamStore, ScheduleStore, BankStore, PlayS
                 await db.execute(pragma)
             repo = cls(db)
             await repo.migrate()
+            # Checkpoints run on a connection of their own, so no commit waits for one (bot.storage.checkpoint).
+            await db.execute("PRAGMA wal_autocheckpoint=0")
+            await db.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
+            repo._checkpointer = await Checkpointer.start(path, BUSY_TIMEOUT_MS, checkpoint_every)
         except BaseException:
             await db.close()  # an unclosed aiosqlite connection keeps its worker thread, and the process, alive
             raise
@@ -183,6 +197,8 @@ class SqliteRepository(ProgressStore, ExamStore, ScheduleStore, BankStore, PlayS
         if self._group is not None:
             await self._group.close()
         await self._db.close()
+        if self._checkpointer is not None:
+            await self._checkpointer.close()
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
