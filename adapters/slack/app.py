@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
@@ -29,6 +30,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.acks import AckFirst
 from adapters.slack.chat import EDIT_INTERVAL, SlackChat
 from adapters.slack.handlers import SlackHandlers
 from adapters.slack.installation_store import RepositoryInstallationStore, SignedStateStore
@@ -164,14 +166,17 @@ class SlackApp:
             self.store = RepositoryInstallationStore(service.repository, clock)
             self.app = self._oauth_app(self.store)
         else:
-            self.app = AsyncApp(name="quizbot", signing_secret=config.signing_secret, client=self.client)
+            self.app = AsyncApp(
+                name="quizbot", signing_secret=config.signing_secret, client=self.client, process_before_response=True
+            )
             # The manifest subscribes to these for OAuth installs; with one fixed token there is nothing to forget.
             self.app.event("app_uninstalled")(_noted)
             self.app.event("tokens_revoked")(_noted)
         self.chat = SlackChat(self.client_for, config.edit_interval)
         self.app.middleware(_time_the_ack)  # first, so it times everything up to the acknowledgement
         self.app.middleware(self._skip_repeated_events)
-        SlackHandlers(service, Members(config.admin_ids)).register(self.app)
+        self.acks = AckFirst(self.app)  # each listener's HTTP response leaves at its ack; its work goes on
+        SlackHandlers(service, Members(config.admin_ids)).register(self.acks)
 
     def _oauth_app(self, store: RepositoryInstallationStore) -> AsyncApp:
         config = self.config
@@ -210,6 +215,7 @@ class SlackApp:
             oauth_settings=settings,
             authorize=authorize,
             installation_store_bot_only=True,
+            process_before_response=True,  # listeners answer at their ack without Bolt's polling (adapters.slack.acks)
         )
         app.enable_token_revocation_listeners()
         return app
@@ -221,7 +227,24 @@ class SlackApp:
         bot = await self.store.async_find_bot(enterprise_id=None, team_id=workspace)
         if bot is None:
             return None
-        return AsyncWebClient(token=bot.bot_token, base_url=self.config.api_url, retry_handlers=retry_handlers())
+        return AsyncWebClient(
+            token=bot.bot_token,
+            base_url=self.config.api_url,
+            retry_handlers=retry_handlers(),
+            session=self.client.session,
+        )
+
+    async def open_session(self) -> None:
+        """One pooled HTTP session for every Web API call and response_url post (kept-alive connections)."""
+        # Without it slack_sdk opens a session, and so a TCP and TLS connection, for every single call.
+        if self.client.session is None:
+            self.client.session = aiohttp.ClientSession()
+
+    async def close_session(self) -> None:
+        """Close the pooled session (after the last edit has gone out)."""
+        session, self.client.session = self.client.session, None
+        if session is not None:
+            await session.close()
 
     async def _skip_repeated_events(
         self, body: dict[str, Any], next: Callable[[], Awaitable[None]]

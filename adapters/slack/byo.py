@@ -13,11 +13,11 @@ import logging
 from typing import Any
 
 import aiohttp
-from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.acks import AckFirst
 from adapters.slack.blocks import Message, escape, notice
 from adapters.slack.members import Members, target
 from adapters.slack.report_block import REPORT_ACTION
@@ -173,7 +173,7 @@ class ByoSlack:
         self.service = service
         self.members = members
 
-    def register(self, app: AsyncApp) -> None:
+    def register(self, app: AckFirst) -> None:
         """Attach the listeners."""
         app.action(REPORT_ACTION)(self.on_report_click)
         app.view(REPORT_FORM)(self.on_report_submit)

@@ -15,6 +15,8 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
+DRAIN_GRACE = 5.0  # seconds a stopping door waits for listeners that acked and are still at work
+
 
 class SlackDoor:
     """Serves the Slack app: the bot's own aiohttp server (events, OAuth pages); Socket Mode with an app token."""
@@ -31,6 +33,7 @@ class SlackDoor:
         runner: web.AppRunner | None = None
         socket_mode: AsyncSocketModeHandler | None = None
         try:
+            await self.slack.open_session()
             if self.config.serves_http:
                 # No access log: OAuth redirects carry the one-time code and state in the query string.
                 runner = web.AppRunner(self.slack.web_app(), access_log=None, handle_signals=False)
@@ -49,6 +52,8 @@ class SlackDoor:
         finally:
             if socket_mode is not None:
                 await socket_mode.close_async()
+            await self.slack.acks.drain(DRAIN_GRACE)  # work still running after its ack finishes first
             await self.port.close()
             if runner is not None:
                 await runner.cleanup()
+            await self.slack.close_session()

@@ -10,7 +10,6 @@ import logging
 import re
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.models.blocks import (
@@ -25,6 +24,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import blocks
+from adapters.slack.acks import AckFirst
 from adapters.slack.blocks import CORRECT, OTHER, WRONG, Message, clip, escape, letters
 from adapters.slack.chat import message_ref
 from adapters.slack.members import Members, target
@@ -292,7 +292,7 @@ class SlackExams:
         self.service = service
         self.members = members
 
-    def register(self, app: AsyncApp) -> None:
+    def register(self, app: AckFirst) -> None:
         """Exam controls carry `exam:…` ids (regex, so old messages keep working after a restart)."""
         app.action(re.compile(rf"^{EXAM_PREFIX}:"))(self.on_control)
 

@@ -11,13 +11,14 @@ import re
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack import blocks
+from adapters.slack.acks import AckFirst
 from adapters.slack.blocks import Message
 from adapters.slack.byo import ByoSlack, is_bank_import
 from adapters.slack.byo import render as byo_render
@@ -92,7 +93,7 @@ class SlackHandlers:
         self.play = SlackPlay(service, members)  # duels, group rounds, ratings (adapters.slack.play)
         self.byo = ByoSlack(service, members)  # Report button and modals, bank upload modal (adapters.slack.byo)
 
-    def register(self, app: AsyncApp) -> None:
+    def register(self, app: AckFirst) -> None:
         """Attach every listener to the Bolt app (regex actions keep old buttons working after a restart)."""
         app.command(COMMAND)(self.on_command)
         app.action(re.compile(rf"^{component_ids.PREFIX}:"))(self.on_answer)
@@ -308,10 +309,13 @@ class Replies:
         return say
 
     async def _via_url(self, message: Message, **options: Any) -> bool:
-        try:
-            response = await self._respond(**message.kwargs(), **options)
-        except ValueError:  # no response_url in this request
+        url = self._respond.response_url
+        if not url:  # a request without a response_url (App Home)
             return False
+        # Bolt's `respond` opens a connection per call; this posts the same body over the pooled session.
+        respond = self._respond
+        webhook = AsyncWebhookClient(url, session=self._client.session, proxy=respond.proxy, ssl=respond.ssl)
+        response = await webhook.send_dict({**message.kwargs(), **options})
         if response.status_code == 200:
             return True
         log.warning("response_url answered %s (%s); replying through the Web API", response.status_code, response.body)

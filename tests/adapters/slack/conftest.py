@@ -207,6 +207,9 @@ class SlackSender:
         self.fake = fake
         self.url = ""
         self.secret = SIGNING_SECRET
+        # Awaited after each response: the bot answers Slack at its ack and works on, so a test that goes on to its
+        # next click first lets that work finish, as a member's next click comes after they have read the reply.
+        self.settle: Callable[[], Awaitable[None]] | None = None
 
     async def post(
         self,
@@ -222,7 +225,10 @@ class SlackSender:
         )
         started = time.perf_counter()
         async with self.session.post(self.url, data=body.encode(), headers=headers) as resp:
-            return resp.status, await resp.text(), time.perf_counter() - started
+            result = resp.status, await resp.text(), time.perf_counter() - started
+        if self.settle is not None:
+            await self.settle()
+        return result
 
     async def command(
         self, text: str, *, user: str = ALICE, channel: str = CHANNEL, team: str = TEAM, **kw: Any
@@ -309,6 +315,7 @@ async def slack(fake: FakeSlack, door: SlackDoor) -> AsyncIterator[SlackSender]:
     async with aiohttp.ClientSession() as session:
         sender = SlackSender(session, fake)
         sender.url = f"http://127.0.0.1:{door.http_port}/slack/events"
+        sender.settle = lambda: door.slack.acks.drain(10)
         yield sender
 
 

@@ -143,6 +143,23 @@ async def test_the_ack_comes_before_the_work(fake: FakeSlack, slack: SlackSender
     assert reply["text"] == "Stats for alice: 0 answered, 0 correct (-)."
 
 
+async def test_a_click_is_answered_at_its_ack_while_the_answer_is_still_being_recorded(
+    fake: FakeSlack, slack: SlackSender, repo: SqliteRepository
+) -> None:
+    await post_qotd(slack, fake, repo)
+    ts = next(iter(fake.messages))[1]
+    settle, slack.settle = slack.settle, None
+    async with repo._write:  # the database is busy: the answer cannot be written yet
+        status, _, _ = await slack.click("quiz:1:1:b", "quiz:1:1:b", message_ts=ts)
+        assert status == 200  # Slack has its HTTP answer, with no 10 ms polling of the ack in between
+        assert await repo.answers(1) == []
+    assert settle is not None
+    await settle()
+    (reply,) = await replies(fake, 1)
+    assert reply["text"] == "Recorded your answer B. The answer is revealed at 18:00 UTC."
+    assert len(await repo.answers(1)) == 1
+
+
 async def test_an_unknown_command_gets_one_polite_sentence(fake: FakeSlack, slack: SlackSender) -> None:
     await slack.command("qotf")
     (reply,) = await replies(fake, 1)
