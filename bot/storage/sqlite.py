@@ -26,6 +26,7 @@ from bot.storage.plan_store import PlanStore
 from bot.storage.play_store import PlayStore
 from bot.storage.progress_store import ProgressStore, add_progress
 from bot.storage.schedule_store import ScheduleStore
+from bot.storage.write_gate import WriteGate
 
 BUSY_TIMEOUT_MS = 10_000
 WAL_ATTEMPTS = 40  # about 16 s of backing off in all
@@ -144,8 +145,9 @@ class SqliteRepository(ProgressStore, ExamStore, ScheduleStore, BankStore, PlayS
 
     def __init__(self, db: aiosqlite.Connection) -> None:
         self._db = db
-        # One connection serves every coroutine: a write transaction must not interleave with another's statements.
-        self._write = asyncio.Lock()
+        # One connection serves every coroutine: a write transaction must not interleave with another's statements,
+        # while single-statement writes may queue up together (bot.storage.write_gate).
+        self._gate = WriteGate()
         self._group: GroupCommit | None = None  # opt-in batching of concurrent answers (bot.storage.group_commit)
         self._names: dict[str, str] = {}  # member names known to be stored as they are (every answer passes here)
         self._checkpointer: Checkpointer | None = None
@@ -202,7 +204,7 @@ class SqliteRepository(ProgressStore, ExamStore, ScheduleStore, BankStore, PlayS
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        async with self._write:
+        async with self._gate.transaction():
             await self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
@@ -214,7 +216,7 @@ class SqliteRepository(ProgressStore, ExamStore, ScheduleStore, BankStore, PlayS
     @asynccontextmanager
     async def _single_write(self) -> AsyncIterator[aiosqlite.Connection]:
         """The connection for one write statement, which SQLite runs as its own transaction (autocommit)."""
-        async with self._write:  # never inside another coroutine's open transaction on this shared connection
+        async with self._gate.single():  # never inside another coroutine's open transaction on this connection
             yield self._db
 
     async def schema_version(self) -> int:

@@ -134,7 +134,7 @@ async def test_a_burst_of_answers_is_acknowledged_before_the_work_and_each_reply
         clicks = [
             fake.component_click(card, "quiz:1:1:b", user_id=10**17 + n, username=f"m{n}") for n in range(30)
         ]
-        async with bot.repo._write:  # the database is busy, so the answers pile up in flight: a burst
+        async with bot.repo._gate.transaction():  # the database is busy, so the answers pile up in flight: a burst
             for click in clicks:
                 await fake.send_interaction(click)
             # Every click after the first is acknowledged at once, before its answer is recorded.

@@ -149,7 +149,7 @@ async def test_a_click_is_answered_at_its_ack_while_the_answer_is_still_being_re
     await post_qotd(slack, fake, repo)
     ts = next(iter(fake.messages))[1]
     settle, slack.settle = slack.settle, None
-    async with repo._write:  # the database is busy: the answer cannot be written yet
+    async with repo._gate.transaction():  # the database is busy: the answer cannot be written yet
         status, _, _ = await slack.click("quiz:1:1:b", "quiz:1:1:b", message_ts=ts)
         assert status == 200  # Slack has its HTTP answer, with no 10 ms polling of the ack in between
         assert await repo.answers(1) == []
