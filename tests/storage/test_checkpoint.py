@@ -3,29 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.models import Answer, RoundKind, Tally, Target
+from bot.models import RoundKind
 from bot.storage.sqlite import SqliteRepository
-
-T0 = datetime(2026, 11, 23, 9, tzinfo=UTC)
-HERE = Target(platform="console", workspace="console", channel="study")
-
-
-def tally(round_id: int, n: int) -> Tally:
-    answer = Answer(
-        round_id=round_id,
-        question_no=1,
-        user_key=f"u:{n}",
-        question_id="q1",
-        choice="a",
-        correct=True,
-        points=10,
-        answered_at=T0,
-        elapsed_ms=900,
-    )
-    return Tally(answer=answer, task="1.1", scopes=["ch"], periods=["all"])
+from tests.storage.tallies import HERE, T0, tally
 
 
 def wal_size(path: Path) -> int:
@@ -37,7 +19,7 @@ def wal_size(path: Path) -> int:
 async def write_answers(repo: SqliteRepository, count: int) -> None:
     rnd = await repo.create_round(RoundKind.QOTD, HERE, None, ["q1"], T0, None)
     for n in range(count):
-        assert await repo.record_answer(tally(rnd.id, n), count_now=False)
+        assert await repo.record_answer(tally(rnd.id, f"u:{n}"), count_now=False)
 
 
 async def test_the_writer_leaves_checkpoints_to_the_background_connection(tmp_path: Path) -> None:

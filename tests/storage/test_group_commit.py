@@ -4,35 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.models import Answer, RoundKind, Tally, Target
+from bot.models import RoundKind
 from bot.ports import AnswersChanged
 from bot.storage.sqlite import SqliteRepository
+from tests.storage.tallies import HERE, T0, tally
 
-T0 = datetime(2026, 11, 23, 9, tzinfo=UTC)
-HERE = Target(platform="console", workspace="console", channel="study")
 AGGREGATES = ("scores", "task_stats")
-
-
-def tally(round_id: int, user: str, question_no: int = 1, correct: bool = True) -> Tally:
-    answer = Answer(
-        round_id=round_id,
-        question_no=question_no,
-        user_key=user,
-        question_id=f"q{question_no}",
-        choice="a" if correct else "b",
-        correct=correct,
-        points=10 if correct else 0,
-        answered_at=T0 + timedelta(seconds=question_no),
-        elapsed_ms=900,
-    )
-    return Tally(answer=answer, task="1.1", scopes=["ch", "ws"], periods=["all", "w:2026-W48"])
 
 
 def table(path: Path, name: str) -> list[tuple[object, ...]]:
