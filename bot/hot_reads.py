@@ -18,6 +18,7 @@ from typing import Generic, TypeVar
 from bot.models import Round
 
 ROUNDS_KEPT = 10_000
+SETTINGS_KEPT = 10_000  # channels; past this, expired entries are dropped before a new one is kept
 SETTINGS_TTL = 5.0  # seconds
 
 V = TypeVar("V")
@@ -69,7 +70,7 @@ class Expiring(Generic[V]):
 
     def put(self, key: str, value: V) -> None:
         """Keep a value for `ttl` seconds."""
-        if len(self._values) >= ROUNDS_KEPT:
+        if len(self._values) >= SETTINGS_KEPT:
             self._values = {k: v for k, v in self._values.items() if v[0] > self._now()}
         self._values[key] = (self._now() + self._ttl, value)
 

@@ -8,7 +8,7 @@ import pytest
 
 from bot.bank import Bank
 from bot.cards import HelpCard, LeaderboardCard, Outcome, QuestionCard, RevealCard, SettingsCard, StatsCard
-from bot.commands import QuizRequest
+from bot.commands import QuizRequest, SettingsChange
 from bot.models import RoundKind, Target
 from bot.service import AlreadyAnswered, QuizError, QuizService
 from bot.storage.sqlite import SqliteRepository
@@ -298,3 +298,24 @@ async def test_leaderboard_periods_and_server_scope_in_the_channel_timezone(
     assert [(line.name, line.points) for line in monthly.lines] == [("alice", 10)]
     with pytest.raises(QuizError, match="Unknown period"):
         await service.run(BOB, channel, "leaderboard period:year")
+
+
+async def test_a_round_closed_by_another_process_takes_no_answer_though_this_one_still_has_it_open(
+    service: QuizService, channel: Target, repo: SqliteRepository, clock: FixedClock
+) -> None:
+    card = await service.qotd(ALICE, channel)
+    assert isinstance(card, QuestionCard)
+    await service.answer(ALICE, channel, card.round_id, 1, key_of(service, card))  # the service now keeps the round
+    assert await repo.close_round(card.round_id, clock.now(), covers_all=False)  # as another process would
+    with pytest.raises(QuizError, match="This round is closed"):
+        await service.answer(BOB, channel, card.round_id, 1, key_of(service, card))
+    assert [a.user_key for a in await repo.answers(card.round_id)] == ["console:alice"]
+    with pytest.raises(QuizError, match="This round is closed"):  # and it knows from now on without trying again
+        await service.answer(BOB, channel, card.round_id, 1, key_of(service, card))
+
+
+async def test_a_settings_change_is_seen_at_once_here(service: QuizService, channel: Target) -> None:
+    before = await service.channel_config(channel)  # read, and kept for a few seconds
+    assert before.tz.key == "UTC"
+    await service.settings(ADMIN, channel, SettingsChange(timezone="Europe/Berlin"))
+    assert (await service.channel_config(channel)).tz.key == "Europe/Berlin"
