@@ -170,6 +170,7 @@ async def measure(tmp: Path, group_ms: float) -> Measured:
         # fresh members for the paced pass (each answers once); 2 s of arrivals at the paced rate
         count = int(paced_rate * 2)
         more = list(itertools.islice(workload(rounds, range(MEMBERS + 1, MEMBERS + 1 + 10 * half)), count))
+        gc.collect()  # start the measured pass without the garbage of the sustained pass before it
         gc.freeze()  # the generator's own job lists are not the bot's heap: keep them out of its collections
         latencies, lateness, offered = await paced(service, more, paced_rate)
         batches = repo._group.batches if repo._group else len(jobs) + len(more)
@@ -286,7 +287,7 @@ async def run_async(report: Report) -> None:
 
 
 def _runs(unit: str, values: list[float]) -> None:
-    print(f"    (the {len(values)} runs: {' / '.join(f'{v:,.2f}' for v in values)} {unit})", flush=True)
+    print(f"    (the {len(values)} passes: {' / '.join(f'{v:,.2f}' for v in values)} {unit})", flush=True)
 
 
 def _latency(
